@@ -1,0 +1,100 @@
+"""Per-stage timings of the picture pipeline, model-call latency and folder throughput.
+
+Run: ``.venv/bin/python benchmarks/pipeline.py [--threads 1]``. Last line: key=value figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def _median_ms(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads for OpenCV and TensorFlow (default 1)")
+    ap.add_argument("--repeat", type=int, default=30)
+    args = ap.parse_args()
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    import cv2
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+
+    from fashion_desktop.core.blur import measure_blur
+
+    from fashion_desktop.core.analysis import analyze, analyze_many
+    from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.core.edges import detect_edges
+    from fashion_desktop.core.images import load_image
+    from fashion_desktop.core.prepare import to_model_input
+
+    clf = Classifier.load()
+    samples = sorted((REPO / "resources" / "samples").glob("*.jpg"))
+    photo = cv2.resize(load_image(samples[0]), (864, 1152), interpolation=cv2.INTER_CUBIC)  # ~1 MP
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "photo.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+        stages = {
+            "decode": _median_ms(lambda: load_image(path), args.repeat),
+            "blur": _median_ms(lambda: measure_blur(photo), args.repeat),
+            "edges": _median_ms(lambda: detect_edges(photo), args.repeat),
+            "prepare": _median_ms(lambda: to_model_input(photo), args.repeat),
+        }
+        x = to_model_input(photo)[None]
+        stages["classify"] = _median_ms(lambda: clf.predict(x), args.repeat * 3)
+        end_to_end = _median_ms(lambda: analyze(path, clf), args.repeat)
+        for name, ms in stages.items():
+            print(f"{name:<10} {ms:7.2f} ms")
+        print(f"{'total':<10} {end_to_end:7.2f} ms  (analyze(path) end to end, 1 MP JPEG)")
+
+        folder = []
+        for i in range(64):
+            p = Path(tmp) / f"{i}.jpg"
+            img = cv2.resize(load_image(samples[i % len(samples)]), (600, 800))
+            cv2.imwrite(str(p), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            folder.append(p)
+        t = time.perf_counter()
+        decoded = [load_image(p) for p in folder]
+        decode_rate = len(folder) / (time.perf_counter() - t)
+        t = time.perf_counter()
+        for start in range(0, len(decoded), 32):
+            analyze_many(decoded[start : start + 32], clf)
+        pipeline_rate = len(folder) / (time.perf_counter() - t + len(folder) / decode_rate)
+        print(
+            f"folder: decode only {decode_rate:.1f} img/s, full pipeline {pipeline_rate:.1f} img/s "
+            f"({100 * pipeline_rate / decode_rate:.0f}% of decode-only)"
+        )
+    figures = {f"{k}_ms": round(v, 2) for k, v in stages.items()}
+    figures.update(
+        end_to_end_ms=round(end_to_end, 2),
+        model_call_ms=round(stages["classify"], 2),
+        decode_only_img_s=round(decode_rate, 1),
+        pipeline_img_s=round(pipeline_rate, 1),
+        throughput_ratio=round(pipeline_rate / decode_rate, 3),
+        threads=args.threads,
+    )
+    print(" ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""One call that turns a picture into everything Fashion Lens shows: blur, edges, model input, prediction."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fashion_desktop.core.blur import BlurReport, measure_blur
+from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
+from fashion_desktop.core.edges import detect_edges
+from fashion_desktop.core.images import load_image
+from fashion_desktop.core.prepare import to_model_input
+
+
+@dataclass(frozen=True)
+class Analysis:
+    image: np.ndarray  # RGB uint8, as decoded
+    blur: BlurReport
+    edges: np.ndarray  # uint8 mask (0/255), same height and width as ``image``
+    model_input: np.ndarray  # (28, 28) uint8, what the model sees
+    prediction: Prediction
+    known: KnownReport  # False: probably none of the ten classes (the prediction is then only a guess)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    source: str | None = None  # path or a description of where the picture came from
+
+    @property
+    def total_ms(self) -> float:
+        return float(sum(self.timings_ms.values()))
+
+
+def _decode(image, timings: dict) -> tuple[np.ndarray, str | None]:
+    t = time.perf_counter()
+    if isinstance(image, np.ndarray):
+        rgb, source = image, None
+    else:
+        rgb = load_image(image)
+        source = str(image) if isinstance(image, (str, os.PathLike)) else None
+    timings["decode"] = (time.perf_counter() - t) * 1e3
+    return rgb, source
+
+
+def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, np.ndarray]:
+    t0 = time.perf_counter()
+    blur = measure_blur(rgb)
+    t1 = time.perf_counter()
+    edges = detect_edges(rgb)
+    t2 = time.perf_counter()
+    model_input = to_model_input(rgb)
+    t3 = time.perf_counter()
+    timings.update(blur=(t1 - t0) * 1e3, edges=(t2 - t1) * 1e3, prepare=(t3 - t2) * 1e3)
+    return blur, edges, model_input
+
+
+def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifier) -> Analysis:
+    """Analyse one picture: an RGB uint8 array, a path, or encoded bytes. Raises ImageError for bad files."""
+    timings: dict[str, float] = {}
+    rgb, source = _decode(image, timings)
+    blur, edges, model_input = _features(rgb, timings)
+    t = time.perf_counter()
+    probs = classifier.predict(model_input[None])[0]
+    timings["classify"] = (time.perf_counter() - t) * 1e3
+    prediction = Prediction.from_probabilities(probs)
+    return Analysis(rgb, blur, edges, model_input, prediction, classifier.judge_known(probs), timings, source)
+
+
+def analyze_many(images: Sequence, classifier: Classifier) -> list[Analysis]:
+    """Analyse several pictures with one batched model call. Every item must decode (see ``analyze``)."""
+    staged = []
+    for image in images:
+        timings: dict[str, float] = {}
+        rgb, source = _decode(image, timings)
+        staged.append((rgb, source, timings, *_features(rgb, timings)))
+    if not staged:
+        return []
+    t = time.perf_counter()
+    probs = classifier.predict(np.stack([s[5] for s in staged]))
+    per_item = (time.perf_counter() - t) * 1e3 / len(staged)
+    out = []
+    for (rgb, source, timings, blur, edges, model_input), p in zip(staged, probs):
+        timings["classify"] = per_item
+        prediction = Prediction.from_probabilities(p)
+        out.append(Analysis(rgb, blur, edges, model_input, prediction, classifier.judge_known(p), timings, source))
+    return out
+
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+
+
+def find_images(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """Files as given, and image files inside folders (recursively), in a stable sorted order."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            found.append(p)
+    return found

@@ -1,0 +1,130 @@
+"""Loads the bundled Keras model (checked against model.json) and turns 28x28 inputs into probabilities."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
+
+FIX_HINT = "Reinstall Fashion Lens, or rebuild the model with 'python -m training' (see README)."
+
+
+class ModelError(Exception):
+    """The model cannot be used: missing, corrupt, tampered with, or of the wrong shape."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int
+    label: str
+    confidence: float
+    probabilities: tuple[float, ...]  # in CLASS_NAMES order
+
+    def ranked(self) -> list[tuple[str, float]]:
+        """(label, probability) for every class, most likely first."""
+        return sorted(zip(CLASS_NAMES, self.probabilities), key=lambda kv: -kv[1])
+
+    @classmethod
+    def from_probabilities(cls, probs: np.ndarray) -> Prediction:
+        i = int(np.argmax(probs))
+        return cls(i, CLASS_NAMES[i], float(probs[i]), tuple(float(p) for p in probs))
+
+
+def _read_metadata(model_dir: Path) -> dict:
+    meta_path = model_dir / "model.json"
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"The model description {meta_path} is missing. {FIX_HINT}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"The model description {meta_path} is damaged ({exc}). {FIX_HINT}") from None
+    if not isinstance(meta, dict) or not all(k in meta for k in ("file", "sha256", "class_names")):
+        raise ModelError(f"{meta_path} lacks the fields file, sha256 and class_names. {FIX_HINT}")
+    if list(meta["class_names"]) != list(CLASS_NAMES):
+        raise ModelError(f"{meta_path} lists classes {meta['class_names']}, not Fashion-MNIST's ten. {FIX_HINT}")
+    return meta
+
+
+@dataclass(frozen=True)
+class KnownReport:
+    """Whether the picture looks like one of the ten classes at all (a hat or a cup does not)."""
+
+    score: float  # the top class probability
+    threshold: float  # below it: "not a fashion item I know"; 0 when the model was not calibrated
+    known: bool
+
+
+class Classifier:
+    """A loaded, verified and warmed-up model. Thread-safe: calls are serialised."""
+
+    def __init__(self, model, metadata: dict, model_dir: Path):
+        self._model = model
+        self.metadata = metadata
+        self.model_dir = model_dir
+        self.known_threshold = float(metadata.get("known_threshold") or 0.0)
+        self._lock = threading.Lock()
+
+    def judge_known(self, probabilities) -> KnownReport:
+        score = float(np.max(probabilities))
+        return KnownReport(score, self.known_threshold, score >= self.known_threshold)
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike | None = None) -> Classifier:
+        """Load ``model_dir`` (default: the bundled model). Raises ModelError with a clear message."""
+        if model_dir is None:
+            from fashion_desktop.resources import model_dir as bundled  # noqa: PLC0415
+
+            model_dir = bundled()
+        model_dir = Path(model_dir)
+        meta = _read_metadata(model_dir)
+        path = model_dir / meta["file"]
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ModelError(f"The model file {path} is missing. {FIX_HINT}") from None
+        except OSError as exc:
+            raise ModelError(f"The model file {path} cannot be read ({exc}). {FIX_HINT}") from None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != meta["sha256"]:
+            raise ModelError(
+                f"The model file {path} does not match model.json (sha256 {digest[:12]}..., expected "
+                f"{meta['sha256'][:12]}...): it was changed or damaged. {FIX_HINT}"
+            )
+        model = _load_keras(path)
+        shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
+        if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (NUM_CLASSES,):
+            raise ModelError(
+                f"The model in {path} takes {shape} and gives {model.output_shape[1:]}; "
+                f"Fashion Lens needs (28, 28, 1) -> ({NUM_CLASSES},). {FIX_HINT}"
+            )
+        clf = cls(model, meta, model_dir)
+        clf.predict(np.zeros((1, 28, 28), np.uint8))  # warm-up: builds the graph once, off the hot path
+        return clf
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        """(n, 28, 28) uint8 -> (n, 10) probabilities."""
+        x = np.asarray(inputs, np.uint8)
+        if x.ndim == 2:
+            x = x[None]
+        with self._lock:
+            probs = self._model(x[..., None], training=False)
+        return np.asarray(probs, np.float32)
+
+
+def _load_keras(path: Path):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import keras  # noqa: PLC0415 - TensorFlow is imported only when a model is loaded
+
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except ImportError as exc:
+        raise ModelError(f"TensorFlow/Keras is not installed ({exc}). Install Fashion Lens's dependencies.") from None
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file; one message for all
+        raise ModelError(f"The model file {path} cannot be loaded ({type(exc).__name__}: {exc}). {FIX_HINT}") from None

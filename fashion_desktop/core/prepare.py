@@ -1,0 +1,128 @@
+"""Turns a real photo into a 28x28 Fashion-MNIST-style model input: item isolated, negated, centred.
+
+Fashion-MNIST was made from product photos on white by trimming the border that matches the corner
+colour, resizing the long side to 28, sharpening, padding to 28x28, negating and converting to gray.
+We do the same to user photos, with a background estimate that also copes with dark or uneven
+backgrounds, so what the model sees at run time looks like what it learned from.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+WORK_SIZE = 96  # long side for segmentation: enough for a 28-px outline, cheap enough for live video
+GRABCUT_ITERATIONS = 2
+BORDER = 0.06  # share of each side sampled as "background"
+
+
+def is_fashion_mnist_style(rgb: np.ndarray) -> bool:
+    """A 28x28 picture with a dark border already is a model input and passes through unchanged."""
+    if rgb.shape[:2] != (28, 28):
+        return False
+    gray = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    ring = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return float(np.median(ring)) < 40
+
+
+def _to_gray(rgb: np.ndarray) -> np.ndarray:
+    return rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def _border_pixels(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    b = max(1, int(round(min(h, w) * BORDER)))
+    parts = [
+        img[:b].reshape(-1, *img.shape[2:]),
+        img[-b:].reshape(-1, *img.shape[2:]),
+        img[:, :b].reshape(-1, *img.shape[2:]),
+        img[:, -b:].reshape(-1, *img.shape[2:]),
+    ]
+    return np.concatenate(parts)
+
+
+def foreground_mask(rgb_small: np.ndarray, iterations: int = GRABCUT_ITERATIONS) -> np.ndarray:
+    """Mask (uint8 0/255) of the main item, by GrabCut seeded from the picture's border.
+
+    The border ring is background for certain; inside it, pixels close to the border's colour start
+    as probable background and the rest as probable foreground, so GrabCut begins from a good guess
+    on plain backgrounds and can still learn a patterned floor or bed cover from the border.
+    """
+    h, w = rgb_small.shape[:2]
+    lab = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    border = _border_pixels(lab)
+    background = np.median(border, axis=0)
+    dist = np.linalg.norm(lab - background, axis=2)
+    noise = float(np.percentile(np.linalg.norm(border - background, axis=1), 75))
+    seed = np.where(dist > noise, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    b = max(1, int(min(h, w) * 0.03))
+    seed[:b], seed[-b:], seed[:, :b], seed[:, -b:] = cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD
+    if (seed == cv2.GC_PR_FGD).sum() < 16 or min(h, w) < 12:
+        return _main_component((dist > noise).astype(np.uint8) * 255)
+    models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(rgb_small[..., ::-1].copy(), seed, None, *models, iterations, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # a degenerate colour model (e.g. a two-colour picture); the seed is a fair answer
+        pass
+    mask = np.where((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+    return _main_component(mask)
+
+
+def _main_component(mask: np.ndarray) -> np.ndarray:
+    """Keep the blob that best combines size and closeness to the centre; fill its holes."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    h, w = mask.shape
+    centre = np.array([w / 2, h / 2])
+    areas = stats[1:, cv2.CC_STAT_AREA].astype(float)
+    off = np.linalg.norm((centroids[1:] - centre) / np.array([w, h]), axis=1)
+    best = 1 + int(np.argmax(areas * (1.0 - off)))
+    keep = labels == best
+    # Other large blobs close by (a sleeve cut off by shading) belong to the item too.
+    for i in range(1, n):
+        if i != best and areas[i - 1] > 0.15 * areas[best - 1] and off[i - 1] < 0.35:
+            keep |= labels == i
+    out = keep.astype(np.uint8) * 255
+    contours, _ = cv2.findContours(out, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(out, contours, -1, 255, thickness=cv2.FILLED)
+    return out
+
+
+def _fit_28(item: np.ndarray) -> np.ndarray:
+    """Long side to 28 (aspect kept), sharpen as Fashion-MNIST did, pad to 28x28 centred."""
+    h, w = item.shape
+    scale = 28.0 / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = cv2.resize(item, (nw, nh), interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(small, (0, 0), 0.6)
+    small = cv2.addWeighted(small, 1.5, blurred, -0.5, 0)
+    out = np.zeros((28, 28), np.uint8)
+    y0, x0 = (28 - nh) // 2, (28 - nw) // 2
+    out[y0 : y0 + nh, x0 : x0 + nw] = small
+    return out
+
+
+def to_model_input(rgb: np.ndarray) -> np.ndarray:
+    """Any RGB (or gray) uint8 picture -> (28, 28) uint8, light item on black."""
+    if is_fashion_mnist_style(rgb):
+        return _to_gray(rgb).copy()
+    if rgb.ndim == 2:
+        rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+    h, w = rgb.shape[:2]
+    scale = min(1.0, WORK_SIZE / max(h, w))
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    mask = foreground_mask(small)
+    if mask.sum() < 0.01 * 255 * mask.size:
+        mask[:] = 255  # nothing stands out: show the model the whole picture rather than nothing
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    gray = _to_gray(small).astype(np.float32)
+    negated = (255.0 - gray) * (mask / 255.0)
+    item = negated[y0:y1, x0:x1]
+    # Stretch so the item spans the range the dataset's items do, whatever the exposure.
+    inside = item[mask[y0:y1, x0:x1] > 0]
+    lo, hi = (np.percentile(inside, 2), np.percentile(inside, 99.5)) if inside.size else (0.0, 255.0)
+    if hi - lo > 10:
+        item = np.where(mask[y0:y1, x0:x1] > 0, (item - lo * 0.5) * (235.0 / max(hi - lo * 0.5, 1)) + 20, 0)
+    return _fit_28(np.clip(item, 0, 255).astype(np.uint8))

@@ -1,0 +1,58 @@
+"""Shared fixtures: the repository layout, Fashion-MNIST (real where installed) and the bundled model."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def write_idx(folder: Path, prefix: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """Write an IDX image/label pair as gzip files, the way Fashion-MNIST ships."""
+    n = len(images)
+    img_header = (2051).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in (n, 28, 28))
+    lab_header = (2049).to_bytes(4, "big") + len(labels).to_bytes(4, "big")
+    (folder / f"{prefix}-images-idx3-ubyte.gz").write_bytes(gzip.compress(img_header + images.tobytes()))
+    (folder / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(lab_header + labels.tobytes()))
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist():
+    """(train, test) Splits: the real data set when installed, else a small synthetic one."""
+    from training import data
+
+    try:
+        train, test, _ = data.load_raw()
+        return train, test
+    except data.DataError:
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+
+
+@pytest.fixture(scope="session")
+def small_data_dir(tmp_path_factory, fashion_mnist):
+    """A data folder in Fashion-MNIST's file format with 1,200 training and 300 test images."""
+    train, test = fashion_mnist
+    folder = tmp_path_factory.mktemp("fmnist-small")
+    rng = np.random.default_rng(0)
+    tr = rng.permutation(len(train.y))[:1200]
+    te = rng.permutation(len(test.y))[:300]
+    write_idx(folder, "train", train.x[tr], train.y[tr])
+    write_idx(folder, "t10k", test.x[te], test.y[te])
+    return folder
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    """The real bundled model, loaded once."""
+    from fashion_desktop.core.classifier import Classifier
+
+    return Classifier.load()

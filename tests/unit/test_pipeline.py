@@ -1,0 +1,77 @@
+"""The whole picture pipeline on real files: decode -> analyze with the real bundled model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, SHARED
+
+SAMPLES = REPO / "resources" / "samples"
+
+
+def test_core_imports_without_qt_or_tensorflow():
+    code = (
+        "import sys\n"
+        "import fashion_desktop.core.analysis, fashion_desktop.core.classifier, fashion_desktop.cli\n"
+        "bad = [m for m in ('tensorflow', 'keras', 'PySide6') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+
+
+def test_test_set_pngs_keep_the_models_accuracy(tmp_path, fashion_mnist, classifier):
+    """Fashion-MNIST items written to PNG go through the whole pipeline unchanged."""
+    from fashion_desktop.core.analysis import analyze
+
+    _, test = fashion_mnist
+    idx = np.random.default_rng(3).permutation(len(test.y))[:400]
+    direct = classifier.predict(test.x[idx]).argmax(axis=1)
+    via_files = []
+    for i in idx:
+        path = tmp_path / f"{i}.png"
+        cv2.imwrite(str(path), test.x[i])
+        result = analyze(path, classifier)
+        np.testing.assert_array_equal(result.model_input, test.x[i])
+        via_files.append(result.prediction.index)
+    assert (np.array(via_files) == direct).all()
+    assert (direct == test.y[idx]).mean() > 0.9
+
+
+def test_analysis_of_a_real_photo_is_complete(classifier):
+    from fashion_desktop.core.analysis import analyze
+
+    photo = sorted(SAMPLES.glob("*.jpg"))[0]
+    result = analyze(photo, classifier)
+    h, w = result.image.shape[:2]
+    assert result.image.dtype == np.uint8 and result.image.shape[2] == 3
+    assert result.edges.shape == (h, w) and set(np.unique(result.edges)) <= {0, 255}
+    assert result.model_input.shape == (28, 28) and result.model_input.dtype == np.uint8
+    assert len(result.prediction.probabilities) == 10
+    assert sum(result.prediction.probabilities) == pytest.approx(1.0, abs=1e-4)
+    assert result.prediction.label == result.prediction.ranked()[0][0]
+    assert {"decode", "blur", "edges", "prepare", "classify"} <= set(result.timings_ms)
+    assert result.source == str(photo)
+
+
+def test_analyze_many_matches_analyze(classifier):
+    from fashion_desktop.core.analysis import analyze, analyze_many
+
+    photos = sorted(SAMPLES.glob("*.jpg"))[:3]
+    batch = analyze_many(photos, classifier)
+    for photo, b in zip(photos, batch):
+        single = analyze(photo, classifier)
+        np.testing.assert_allclose(b.prediction.probabilities, single.prediction.probabilities, atol=1e-5)
+
+
+@pytest.mark.skipif(not (SHARED / "realworld").is_dir(), reason="../shared/realworld not present")
+def test_realworld_sample_runs_end_to_end(classifier):
+    from fashion_desktop.core.analysis import analyze
+
+    photos = sorted((SHARED / "realworld").glob("*.jpg"))
+    results = [analyze(p, classifier) for p in photos]
+    assert all(r.model_input.max() > 0 for r in results)  # an item was found in every photo

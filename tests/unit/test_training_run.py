@@ -1,0 +1,126 @@
+"""A short real training run, atomic saving, Ctrl-C, the architectures and the committed model's figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO
+from training import train as tr
+from training.models import build
+
+
+@pytest.mark.parametrize("arch", ["seed", "default"])
+def test_architectures_build_and_stay_small(arch):
+    model = build(arch)
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    assert model.count_params() <= 1_000_000
+    if arch == "seed":
+        kinds = [type(layer).__name__ for layer in model.layers]
+        assert kinds.count("Conv2D") == 3 and kinds.count("MaxPooling2D") == 3
+        assert kinds.count("BatchNormalization") == 3
+
+
+@pytest.fixture(scope="module")
+def trained(small_data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model")
+    cfg = tr.TrainConfig(arch="seed", epochs=2, batch_size=64, data_dir=str(small_data_dir), val_fraction=0.1)
+    meta = tr.run(cfg, out, "python -m training --arch seed --epochs 2 (test)")
+    return out, meta
+
+
+def test_short_run_writes_a_model_that_loads_and_matches_its_sha256(trained):
+    from fashion_desktop.core.classifier import Classifier
+
+    out, meta = trained
+    assert {p.name for p in out.iterdir()} == {"model.keras", "model.json", "report.md", "confusion_matrix.png"}
+    on_disk = json.loads((out / "model.json").read_text())
+    assert on_disk["sha256"] == tr.sha256_file(out / "model.keras")
+    assert set(on_disk["metrics"]["accuracy"]) == {
+        "clean",
+        "gaussian_1.0",
+        "gaussian_1.5",
+        "gaussian_2.0",
+        "motion_5",
+        "motion_7",
+    }
+    clf = Classifier.load(out)
+    probs = clf.predict(np.zeros((3, 28, 28), np.uint8))
+    assert probs.shape == (3, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    assert "Gaussian sigma 1.0" in (out / "report.md").read_text()
+
+
+def test_failed_save_leaves_previous_model_intact(trained, tmp_path, monkeypatch):
+    out, meta = trained
+    target = tmp_path / "model"
+    target.mkdir()
+    for f in out.iterdir():
+        (target / f.name).write_bytes(f.read_bytes())
+    before = {f.name: f.read_bytes() for f in target.iterdir()}
+    import keras
+
+    model = keras.saving.load_model(out / "model.keras", compile=False)
+
+    def broken_png(cm):
+        raise KeyboardInterrupt  # as if Ctrl-C arrived while files were being written
+
+    monkeypatch.setattr("training.report.confusion_png", broken_png)
+    with pytest.raises(KeyboardInterrupt):
+        tr.save_outputs(
+            target,
+            model,
+            {k: v for k, v in meta.items() if k not in ("sha256",)},
+            meta["metrics"]["clean"]["confusion_matrix"],
+            lambda m: "",
+        )
+    after = {f.name: f.read_bytes() for f in target.iterdir()}
+    assert after == before  # no half-written files, no leftovers
+
+
+def test_ctrl_c_during_training_keeps_the_model_in_place(small_data_dir, tmp_path):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "model.keras").write_bytes(b"previous model")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "training", "--data-dir", str(small_data_dir), "--epochs", "50", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        lines.append(line)
+        if line.startswith("epoch 1/50"):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(lines) + err
+    assert "model already in place is unchanged" in err
+    assert [p.name for p in out.iterdir()] == ["model.keras"]
+    assert (out / "model.keras").read_bytes() == b"previous model"
+
+
+def test_committed_model_figures_match_a_fresh_evaluation(fashion_mnist, classifier):
+    from training.evaluate import predict_proba
+
+    meta = classifier.metadata
+    _, test = fashion_mnist
+    import keras
+
+    model = keras.saving.load_model(Path(classifier.model_dir) / meta["file"], compile=False, safe_mode=True)
+    acc = float((predict_proba(model, test.x).argmax(axis=1) == test.y).mean())
+    assert acc == pytest.approx(meta["metrics"]["accuracy"]["clean"], abs=0.0006)
+    assert meta["training"]["command"].startswith("python -m training")
+    assert meta["parameters"] <= 1_000_000 and meta["file_bytes"] <= 5_000_000

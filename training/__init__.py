@@ -1,0 +1,1 @@
+"""Rebuilds the Keras model that Fashion Lens ships in ``resources/model/``."""

@@ -1,0 +1,160 @@
+"""Command line: ``python -m training [train] ...``, ``python -m training evaluate``, ``... imbalance``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from training.data import DataError
+from training.train import DEFAULT_OUT, TrainConfig
+
+SUBCOMMANDS = ("train", "evaluate", "imbalance")
+
+
+def _classes(text: str) -> list[int]:
+    return [int(v) for v in text.split(",")]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    p.add_argument("--arch", choices=("default", "seed"), default=d.arch)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.learning_rate, dest="learning_rate")
+    p.add_argument(
+        "--blur-prob",
+        type=float,
+        default=d.blur_prob,
+        help="share of training images blurred (Gaussian, motion or defocus of random strength)",
+    )
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(
+        "--data-dir",
+        help="folder with the four Fashion-MNIST IDX .gz files "
+        "(default: /usr/share/datasets/fashion-mnist, else Keras's loader)",
+    )
+    p.add_argument("--subset", type=int, help="train on this many images only (quick runs, tests)")
+    p.add_argument(
+        "--rare-order",
+        type=_classes,
+        default=d.rare_order,
+        help="classes from most to least frequent for --imbalance, e.g. 0,1,2,3,4,5,6,7,8,9",
+    )
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument(
+        "--photos",
+        help="folder of real photos in clothing-dataset-small's layout (see README); "
+        "trained on together with Fashion-MNIST, part held out for measuring",
+    )
+    p.add_argument(
+        "--photo-variants",
+        type=int,
+        default=d.photo_variants,
+        help="re-takes (crop, rotation, exposure) made of each photo before prepare",
+    )
+    p.add_argument(
+        "--photo-like-prob",
+        type=float,
+        default=d.photo_like_prob,
+        help="share of Fashion-MNIST items given a phone-photo look (lighting, crop, mask bites)",
+    )
+    p.add_argument(
+        "--outlier-weight",
+        type=float,
+        default=d.outlier_weight,
+        help="weight of the 'none of the classes' photos (hat, shorts, skirt) in the loss",
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m training", description="Rebuild the Fashion Lens model.")
+    sub = top.add_subparsers(dest="command")
+    t = sub.add_parser("train", help="train a model, evaluate it, write model.keras, model.json, report")
+    _common(t)
+    t.add_argument("--imbalance", type=float, metavar="RATIO", help="train on a long-tailed copy (most/least = RATIO)")
+    t.add_argument("--balance", choices=("none", "weights", "logit-adjust"), default="none")
+    e = sub.add_parser("evaluate", help="score a model on the clean and blurred test sets")
+    e.add_argument("--model", type=Path, required=True)
+    e.add_argument("--data-dir")
+    e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    i = sub.add_parser("imbalance", help="compare --balance none with imbalance-aware methods on long-tailed data")
+    _common(i)
+    i.set_defaults(arch="seed", epochs=10)
+    i.add_argument("--ratio", type=float, default=100.0)
+    i.add_argument("--strategies", default="none,logit-adjust,weights")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help"):
+        argv.insert(0, "train")
+    args = parser().parse_args(argv)
+    command = "python -m training " + shlex.join(argv)
+    try:
+        if args.command == "evaluate":
+            return _evaluate(args)
+        cfg_fields = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
+        cfg = TrainConfig(**cfg_fields)
+        if args.command == "imbalance":
+            from training.imbalance import study  # noqa: PLC0415
+
+            study(cfg, args.ratio, args.strategies.split(","), args.out, command)
+            _refresh_report(args.out)
+            return 0
+        from training.train import run  # noqa: PLC0415
+
+        run(cfg, args.out, command)
+        _refresh_report(args.out)
+        return 0
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was written; the model already in place is unchanged.", file=sys.stderr)
+        return 130
+
+
+def _refresh_report(out: Path) -> None:
+    """Fold imbalance.json (if present) into report.md and model.json of the same folder."""
+    from fashion_desktop.core.atomic import atomic_write_text  # noqa: PLC0415
+    from training.report import markdown  # noqa: PLC0415
+
+    meta_path, study_path = out / "model.json", out / "imbalance.json"
+    if not (meta_path.exists() and study_path.exists()):
+        return
+    meta = json.loads(meta_path.read_text())
+    meta["imbalance_study"] = json.loads(study_path.read_text())
+    atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
+    atomic_write_text(out / "report.md", markdown(meta))
+
+
+def _evaluate(args) -> int:
+    import os  # noqa: PLC0415
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras  # noqa: PLC0415
+
+    from training import data  # noqa: PLC0415
+    from training.evaluate import evaluate  # noqa: PLC0415
+    from training.report import CONDITION_LABELS  # noqa: PLC0415
+
+    if not args.model.exists():
+        print(f"error: {args.model} does not exist", file=sys.stderr)
+        return 2
+    _, test, _ = data.load_raw(args.data_dir)
+    model = keras.saving.load_model(args.model, compile=False, safe_mode=True)
+    result = evaluate(model, test.x, test.y)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, acc in result["accuracy"].items():
+            print(f"{CONDITION_LABELS.get(key, key):<20} {100 * acc:6.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Scores a model on held-out real photos and calibrates the "known item" threshold."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.photos import FOLDER_CLASSES, UNKNOWN_FOLDERS
+
+MAX_FALSE_UNKNOWN = 0.08  # share of known-class photos we accept to call "unrecognised" when calibrating
+
+
+def calibrate_known_threshold(confidence: np.ndarray, folders: list[str]) -> float:
+    """The highest confidence threshold that calls at most MAX_FALSE_UNKNOWN of known photos unknown."""
+    known = np.array([f not in UNKNOWN_FOLDERS for f in folders])
+    if not known.any():
+        return 0.0
+    return float(np.quantile(confidence[known], MAX_FALSE_UNKNOWN))
+
+
+def photo_metrics(probs: np.ndarray, folders: list[str], threshold: float) -> dict:
+    """Top-1 (a set folder counts as right when the prediction is in its set), per folder, unknown rates."""
+    pred = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    per_folder, right_all = {}, []
+    for folder in sorted(set(folders)):
+        idx = [i for i, f in enumerate(folders) if f == folder]
+        if folder in UNKNOWN_FOLDERS:
+            per_folder[folder] = {"n": len(idx), "judged_unknown": float((conf[idx] < threshold).mean())}
+            continue
+        right = [pred[i] in FOLDER_CLASSES[folder] for i in idx]
+        right_all += right
+        per_folder[folder] = {"n": len(idx), "top1": float(np.mean(right))}
+    known = np.array([f not in UNKNOWN_FOLDERS for f in folders])
+    return {
+        "top1": float(np.mean(right_all)) if right_all else 0.0,
+        "min_folder_top1": min((v["top1"] for v in per_folder.values() if "top1" in v), default=0.0),
+        "unknown_detected": float((conf[~known] < threshold).mean()) if (~known).any() else None,
+        "known_judged_unknown": float((conf[known] < threshold).mean()) if known.any() else None,
+        "known_threshold": threshold,
+        "per_folder": per_folder,
+        "n_known": int(known.sum()),
+        "n_unknown": int((~known).sum()),
+    }

@@ -1,0 +1,300 @@
+"""Training as a story: setup, data, model, train, evaluate, save. ``python -m training --help``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import signal
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
+from fashion_desktop.core.atomic import atomic_write, atomic_write_bytes, atomic_write_text
+
+PREPROCESSING_VERSION = 1  # bump when core/prepare.py changes what the model is shown
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "model"
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"  # prepared photos, keyed by content
+
+
+@dataclass
+class TrainConfig:
+    arch: str = "default"
+    epochs: int = 15
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    blur_prob: float = 0.5
+    val_fraction: float = 1 / 12
+    seed: int = 0
+    imbalance: float | None = None
+    rare_order: list[int] = field(default_factory=lambda: list(range(NUM_CLASSES)))
+    balance: str = "none"
+    subset: int | None = None
+    data_dir: str | None = None
+    photos: str | None = None
+    photo_variants: int = 2
+    photo_like_prob: float = 0.2
+    outlier_weight: float = 0.5
+
+
+# ----------------------------------------------------------------------------- setup
+def setup(seed: int) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras  # noqa: PLC0415 - after the log level is set
+
+    keras.utils.set_random_seed(seed)
+
+
+# ----------------------------------------------------------------------------- data
+def prepare_data(cfg: TrainConfig):
+    from training import data  # noqa: PLC0415
+
+    ds = data.load(cfg.data_dir, cfg.val_fraction, cfg.seed)
+    train = ds.train
+    if cfg.imbalance:
+        train = data.make_long_tailed(train, cfg.imbalance, cfg.rare_order, cfg.seed)
+    if cfg.subset:
+        idx = np.random.default_rng(cfg.seed).permutation(len(train.y))[: cfg.subset]
+        train = data.Split(train.x[idx], train.y[idx])
+    return ds, train
+
+
+def class_balance(y: np.ndarray, strategy: str):
+    """(sample weights, log prior) for the chosen imbalance strategy."""
+    counts = np.bincount(y, minlength=NUM_CLASSES).astype(float)
+    if strategy == "none":
+        return None, None
+    if strategy == "weights":
+        w = counts.sum() / (NUM_CLASSES * np.maximum(counts, 1))
+        return w[y].astype(np.float32), None
+    if strategy == "logit-adjust":
+        prior = np.maximum(counts, 1) / counts.sum()
+        return None, np.log(prior)
+    raise ValueError(f"unknown --balance {strategy!r}; choose none, weights or logit-adjust")
+
+
+# ----------------------------------------------------------------------------- model + training
+class Progress:
+    """Prints one line per epoch with elapsed time and an ETA for the whole run."""
+
+    def __init__(self, epochs: int):
+        import keras  # noqa: PLC0415
+
+        outer = self
+
+        class _Callback(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                outer.start = time.monotonic()
+
+            def on_epoch_end(self, epoch, logs=None):
+                done = epoch + 1
+                elapsed = time.monotonic() - outer.start
+                eta = elapsed / done * (epochs - done)
+                figures = "  ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
+                print(
+                    f"epoch {done}/{epochs}  {figures}  elapsed {elapsed / 60:.1f} min  ETA {eta / 60:.1f} min",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+        self.callback = _Callback()
+
+
+def load_photos(cfg: TrainConfig):
+    """(inputs, multi-hot targets) from --photos: each training photo and its re-takes, or None."""
+    if not cfg.photos:
+        return None
+    from training.photos import find_photos, prepare_photos  # noqa: PLC0415
+
+    photos = find_photos(cfg.photos, held_out=False)
+    inputs = prepare_photos(photos, cfg.photo_variants, cfg.seed, CACHE_DIR)
+    versions = inputs.shape[1]
+    print(f"photos: {len(photos.paths)} training photos x {versions} versions from {cfg.photos}", file=sys.stderr)
+    return inputs.reshape(-1, 28, 28), np.repeat(photos.targets(), versions, axis=0)
+
+
+def fit(cfg: TrainConfig, train, val, extra=None):
+    import keras  # noqa: PLC0415
+
+    from training import models  # noqa: PLC0415
+    from training.augment import AugmentedBatches  # noqa: PLC0415
+    from training.losses import SetAccuracy, SetCrossEntropy  # noqa: PLC0415
+
+    sample_weight, log_prior = class_balance(train.y, cfg.balance)
+    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)
+    x, targets = train.x, one_hot[train.y]
+    if extra is not None:
+        x, targets = np.concatenate([x, extra[0]]), np.concatenate([targets, extra[1]])
+        if sample_weight is not None:
+            sample_weight = np.concatenate([sample_weight, np.ones(len(extra[0]), np.float32)])
+    batches = AugmentedBatches(
+        x, targets, cfg.batch_size, cfg.blur_prob, cfg.seed, sample_weight, photo_like_prob=cfg.photo_like_prob
+    )
+    model = models.build(cfg.arch)
+    steps = cfg.epochs * len(batches)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        cfg.learning_rate / 10,
+        steps - min(steps // 10, len(batches)),
+        alpha=0.01,
+        warmup_target=cfg.learning_rate,
+        warmup_steps=min(steps // 10, len(batches)),
+    )
+    model.compile(
+        keras.optimizers.Adam(schedule), SetCrossEntropy(log_prior, cfg.outlier_weight), metrics=[SetAccuracy()]
+    )
+    keeper = _BestWeights()
+    model.fit(
+        batches,
+        epochs=cfg.epochs,
+        validation_data=(val.x[..., None], one_hot[val.y]),
+        verbose=0,
+        callbacks=[Progress(cfg.epochs).callback, keeper.callback],
+    )
+    keeper.restore(model)
+    return model
+
+
+class _BestWeights:
+    """Keeps the weights of the epoch with the best validation accuracy (never the test set)."""
+
+    def __init__(self):
+        import keras  # noqa: PLC0415
+
+        outer = self
+        self.best, self.weights, self.epoch = -1.0, None, 0
+
+        class _Callback(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                acc = (logs or {}).get("val_accuracy", 0.0)
+                if acc >= outer.best:
+                    outer.best, outer.weights, outer.epoch = acc, self.model.get_weights(), epoch + 1
+
+        self.callback = _Callback()
+
+    def restore(self, model) -> None:
+        if self.weights is not None:
+            model.set_weights(self.weights)
+
+
+def evaluate_photos(model, cfg: TrainConfig) -> dict:
+    """Held-out photos: the "known" threshold is fixed on the validation part, figures on all of them."""
+    from training.evaluate import predict_proba  # noqa: PLC0415
+    from training.photo_eval import calibrate_known_threshold, photo_metrics  # noqa: PLC0415
+    from training.photos import find_photos, prepare_photos  # noqa: PLC0415
+
+    photos = find_photos(cfg.photos, held_out=True)
+    probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
+    calib = [i for i, p in enumerate(photos.paths) if "validation" in p.parts]
+    threshold = calibrate_known_threshold(probs[calib].max(axis=1), [photos.folders[i] for i in calib])
+    return photo_metrics(probs, photos.folders, threshold)
+
+
+# ----------------------------------------------------------------------------- save
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@contextmanager
+def deferred_interrupt():
+    """Hold Ctrl-C while the output files are replaced, so the folder is never left half-written."""
+    caught = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
+def save_outputs(out_dir: Path, model, meta: dict, cm, report_md_fn) -> dict:
+    """Write model.keras, model.json, report.md and confusion_matrix.png, each atomically."""
+    from training.models import with_softmax  # noqa: PLC0415
+    from training.report import confusion_png  # noqa: PLC0415
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shipped = with_softmax(model)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".staging-") as staging:
+        staged = Path(staging) / "model.keras"
+        shipped.save(staged)
+        meta = {
+            **meta,
+            "file": "model.keras",
+            "sha256": sha256_file(staged),
+            "file_bytes": staged.stat().st_size,
+            "parameters": int(model.count_params()),
+        }
+        with deferred_interrupt():
+            atomic_write(out_dir / "model.keras", lambda p: p.write_bytes(staged.read_bytes()), suffix=".keras")
+            atomic_write_text(out_dir / "model.json", json.dumps(meta, indent=2) + "\n")
+            atomic_write_bytes(out_dir / "confusion_matrix.png", confusion_png(cm))
+            atomic_write_text(out_dir / "report.md", report_md_fn(meta))
+    return meta
+
+
+def machine_description() -> str:
+    return f"{os.cpu_count()}-core {platform.machine()} CPU, {platform.system()}"
+
+
+# ----------------------------------------------------------------------------- the whole run
+def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None = None) -> dict:
+    setup(cfg.seed)
+    import keras  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415
+
+    from training.evaluate import evaluate  # noqa: PLC0415
+    from training.report import markdown  # noqa: PLC0415
+
+    started = time.monotonic()
+    ds, train = prepare_data(cfg)
+    print(
+        f"data: {len(train.y)} training, {len(ds.val.y)} validation, {len(ds.test.y)} test images from {ds.source}",
+        file=sys.stderr,
+    )
+    model = fit(cfg, train, ds.val, load_photos(cfg))
+    metrics = evaluate(model, ds.test.x, ds.test.y)
+    if cfg.photos:
+        metrics["real_photos"] = evaluate_photos(model, cfg)
+    duration = time.monotonic() - started
+    meta = {
+        "class_names": list(CLASS_NAMES),
+        "input": {
+            "shape": [28, 28, 1],
+            "dtype": "uint8",
+            "range": [0, 255],
+            "description": "Fashion-MNIST style: light item on black, grayscale, centred",
+        },
+        "output": "probabilities over class_names (softmax)",
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "training": {
+            **asdict(cfg),
+            "command": command,
+            "duration_s": round(duration, 1),
+            "machine": machine_description(),
+            "data_source": ds.source,
+            "train_class_counts": np.bincount(train.y, minlength=NUM_CLASSES).tolist(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+        },
+        "metrics": metrics,
+        # Below this top probability a picture is "not a fashion item I know"; null: not calibrated.
+        "known_threshold": metrics["real_photos"]["known_threshold"] if cfg.photos else None,
+        **(extra_meta or {}),
+    }
+    meta = save_outputs(out_dir, model, meta, metrics["clean"]["confusion_matrix"], markdown)
+    print(
+        f"wrote {out_dir / 'model.keras'}; clean accuracy {metrics['accuracy']['clean']:.4f}; {duration / 60:.1f} min",
+        file=sys.stderr,
+    )
+    return meta
