@@ -1,0 +1,76 @@
+"""core/prepare.py (photo -> 28x28 model input) and core/edges.py on real and drawn pictures."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from fashion_desktop.core.edges import detect_edges, render_overlay
+from fashion_desktop.core.images import load_image
+from fashion_desktop.core.prepare import is_fashion_mnist_style, to_model_input
+from tests.conftest import REPO
+
+
+def _product(background, item_colour, size=(900, 600)):
+    """A tall trouser-like item drawn on a plain background, as a product photo would show it."""
+    h, w = size
+    img = np.full((h, w, 3), background, np.uint8)
+    cv2.rectangle(img, (220, 150), (380, 750), item_colour, -1)
+    cv2.rectangle(img, (290, 400), (310, 750), background, -1)  # the gap between the legs
+    return img
+
+
+def test_fashion_mnist_item_passes_through_unchanged(fashion_mnist):
+    _, test = fashion_mnist
+    for img in test.x[:50]:
+        assert is_fashion_mnist_style(img)
+        np.testing.assert_array_equal(to_model_input(img), img)
+        rgb = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+        np.testing.assert_array_equal(to_model_input(rgb), img)
+
+
+@pytest.mark.parametrize(("background", "item"), [((255, 255, 255), (40, 40, 120)), ((30, 30, 30), (200, 180, 150))])
+def test_item_is_isolated_light_on_black_centred_with_aspect_kept(background, item):
+    x = to_model_input(_product(background, item))
+    assert x.shape == (28, 28) and x.dtype == np.uint8
+    on = x > 30
+    rows, cols = np.nonzero(on)
+    assert rows.min() <= 1 and rows.max() >= 26  # tall item: fills the height
+    width = cols.max() - cols.min() + 1
+    assert 5 <= width <= 11  # 160:600 aspect -> about 7.5 px wide, not stretched
+    assert abs((cols.min() + cols.max()) / 2 - 13.5) <= 1.5  # centred
+    assert x[:, :3].max() < 20 and x[:, -3:].max() < 20  # background is black
+
+
+def test_flat_and_tiny_pictures_do_not_crash():
+    for img in (np.full((50, 80, 3), 128, np.uint8), np.zeros((1, 1, 3), np.uint8), np.zeros((3, 200, 3), np.uint8)):
+        x = to_model_input(img)
+        assert x.shape == (28, 28)
+
+
+def test_real_photo_gives_an_item_on_black():
+    rgb = load_image(REPO / "resources" / "samples" / "trouser.jpg")
+    x = to_model_input(rgb)
+    ring = np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
+    assert np.median(ring) < 10 and x.max() > 150
+
+
+def test_edges_follow_the_outline_at_picture_size():
+    img = np.full((400, 1000, 3), 255, np.uint8)
+    cv2.rectangle(img, (300, 100), (700, 300), (20, 20, 20), -1)
+    edges = detect_edges(img)
+    assert edges.shape == (400, 1000) and set(np.unique(edges)) <= {0, 255}
+    ys, xs = np.nonzero(edges)
+    assert abs(xs.min() - 300) <= 4 and abs(xs.max() - 700) <= 4 and abs(ys.min() - 100) <= 4
+    assert edges[150:250, 400:600].max() == 0  # nothing inside the flat rectangle
+
+
+def test_overlay_paints_edges_only():
+    img = np.full((60, 60, 3), 100, np.uint8)
+    edges = np.zeros((60, 60), np.uint8)
+    edges[30, :] = 255
+    out = render_overlay(img, edges, colour=(0, 255, 0), opacity=1.0)
+    assert (out[30] == [0, 255, 0]).all() and (out[:30] == 100).all()
+    half = render_overlay(img, edges, colour=(0, 255, 0), opacity=0.5)
+    assert tuple(half[30, 0]) == (50, 178, 50) or tuple(half[30, 0]) == (50, 177, 50)
