@@ -138,6 +138,7 @@ def _evaluate(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras  # noqa: PLC0415
 
+    import fashion_desktop.core.layers  # noqa: F401, PLC0415 - the shipped model's own layers
     from training import data  # noqa: PLC0415
     from training.evaluate import evaluate  # noqa: PLC0415
     from training.report import CONDITION_LABELS  # noqa: PLC0415

@@ -19,7 +19,7 @@ import numpy as np
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
 from fashion_desktop.core.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 
-PREPROCESSING_VERSION = 1  # bump when core/prepare.py changes what the model is shown
+PREPROCESSING_VERSION = 2  # bump when core/prepare.py changes what the model is shown
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "model"
 CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"  # prepared photos, keyed by content
 
@@ -27,7 +27,7 @@ CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"  # prepared photos
 @dataclass
 class TrainConfig:
     arch: str = "default"
-    epochs: int = 15
+    epochs: int = 16
     batch_size: int = 128
     learning_rate: float = 2e-3
     blur_prob: float = 0.5
@@ -39,9 +39,9 @@ class TrainConfig:
     subset: int | None = None
     data_dir: str | None = None
     photos: str | None = None
-    photo_variants: int = 2
+    photo_variants: int = 3
     photo_like_prob: float = 0.2
-    outlier_weight: float = 0.5
+    outlier_weight: float = 1.0
 
 
 # ----------------------------------------------------------------------------- setup

@@ -123,6 +123,8 @@ def _load_keras(path: Path):
     try:
         import keras  # noqa: PLC0415 - TensorFlow is imported only when a model is loaded
 
+        import fashion_desktop.core.layers  # noqa: F401, PLC0415 - registers the model's own layers
+
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except ImportError as exc:
         raise ModelError(f"TensorFlow/Keras is not installed ({exc}). Install Fashion Lens's dependencies.") from None

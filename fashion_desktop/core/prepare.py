@@ -60,6 +60,9 @@ def foreground_mask(rgb_small: np.ndarray, iterations: int = GRABCUT_ITERATIONS)
     if (seed == cv2.GC_PR_FGD).sum() < 16 or min(h, w) < 12:
         return _main_component((dist > noise).astype(np.uint8) * 255)
     models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut starts its colour models from k-means on OpenCV's per-thread RNG; seeding it makes one
+    # picture always give one model input (in any thread: the GUI worker, the CLI, the tests).
+    cv2.setRNGSeed(0)
     try:
         cv2.grabCut(rgb_small[..., ::-1].copy(), seed, None, *models, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error:  # a degenerate colour model (e.g. a two-colour picture); the seed is a fair answer

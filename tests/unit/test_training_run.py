@@ -67,6 +67,8 @@ def test_failed_save_leaves_previous_model_intact(trained, tmp_path, monkeypatch
     before = {f.name: f.read_bytes() for f in target.iterdir()}
     import keras
 
+    import fashion_desktop.core.layers  # noqa: F401
+
     model = keras.saving.load_model(out / "model.keras", compile=False)
 
     def broken_png(cm):
@@ -118,6 +120,8 @@ def test_committed_model_figures_match_a_fresh_evaluation(fashion_mnist, classif
     meta = classifier.metadata
     _, test = fashion_mnist
     import keras
+
+    import fashion_desktop.core.layers  # noqa: F401 - registers the shipped model's layers
 
     model = keras.saving.load_model(Path(classifier.model_dir) / meta["file"], compile=False, safe_mode=True)
     acc = float((predict_proba(model, test.x).argmax(axis=1) == test.y).mean())
