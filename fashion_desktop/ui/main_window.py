@@ -1,0 +1,427 @@
+"""The Fashion Lens main window: picture in (open, drop, paste, recent, arrows), result out, folder batches."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_desktop.ui.about_dialog import AboutDialog
+from fashion_desktop.ui.actions import build_actions
+from fashion_desktop.ui.batch_panel import BatchPanel
+from fashion_desktop.ui.folder_browser import FolderBrowser
+from fashion_desktop.ui.image_view import ImageView
+from fashion_desktop.ui.overlay_controls import OverlayControls
+from fashion_desktop.ui.result_panel import ResultPanel
+from fashion_desktop.ui.settings import Settings
+from fashion_desktop.ui.worker import AnalysisWorker, BatchWorker, ModelInfo, PictureFailure, PictureResult
+
+PASTE_FORMATS = ("image/png", "image/jpeg", "image/bmp", "image/webp", "image/tiff", "image/gif")
+MODEL_FIX = (
+    "Fashion Lens still opens pictures and shows their blur and edges, but cannot classify them. "
+    "After fixing the model, choose File > Reload Model."
+)
+
+
+def _images():
+    """core.images, imported on first use: it pulls in OpenCV, which start-up should not wait for."""
+    from fashion_desktop.core import images
+
+    return images
+
+
+class MainWindow(QMainWindow):
+    result_shown = Signal(object)  # PictureResult now on screen (tests and future sources listen)
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        model_dir: str | os.PathLike | None = None,
+        classifier: object | None = None,
+        parent: QWidget | None = None,
+    ):
+        """``classifier``: a model loaded already (tests share one); otherwise it loads in the background."""
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.setWindowTitle("Fashion Lens")
+        self.setAcceptDrops(True)
+        self.model_info: ModelInfo | None = None
+        self.model_error: str | None = None
+        self.current_path: Path | None = None
+        self.last_result: PictureResult | None = None
+        self.batch_worker: BatchWorker | None = None
+        self._pending_batch: tuple[list[Path], str] | None = None
+        self._latest_request = 0  # id of the newest picture asked for
+        self._shown_request = 0  # id of the picture on screen; older results arriving late are dropped
+        self._folder: FolderBrowser | None = None  # made on first use: the suffix list comes with OpenCV
+        self._closing = False
+
+        self._build_central()
+        self._build_batch_dock()
+        build_actions(self)
+        self._build_status_bar()
+        self._restore_settings()
+
+        self.worker = AnalysisWorker(model_dir=model_dir, classifier=classifier)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.finished.connect(self._on_result)
+        self.worker.failed.connect(self._on_failure)
+        self.worker.model_ready.connect(self._on_model_ready)
+        self.worker.model_failed.connect(self._on_model_failed)
+        self.worker.start()
+
+    # -- layout --------------------------------------------------------------------------------------
+    def _build_central(self) -> None:
+        # The source area is a stack of pages: the picture now; a live camera view can be added as another
+        # page (add_source_page) and everything right of it stays the same.
+        self.image_view = ImageView(self)
+        self.source_stack = QStackedWidget(self)
+        self.source_stack.addWidget(self.image_view)
+        self._source_pages = {"picture": self.image_view}
+
+        self.overlay_action = QAction("&Edge Overlay", self, checkable=True, shortcut="E")
+        self.overlay_action.setToolTip("Paint the Canny edges over the picture (E)")
+        self.addAction(self.overlay_action)
+        self.overlay = OverlayControls(self.overlay_action, self)
+        self.overlay.changed.connect(self.image_view.set_overlay)
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.source_stack, 1)
+        left_layout.addWidget(self.overlay)
+
+        self.result_panel = ResultPanel(self)
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.result_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(self.result_panel.minimumSizeHint().width() + 24)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+    def _build_batch_dock(self) -> None:
+        self.batch_panel = BatchPanel(self)
+        self.batch_panel.cancel_requested.connect(self.cancel_batch)
+        self.batch_panel.show_requested.connect(self.open_path)
+        self.batch_panel.status.connect(self.show_status)
+        self.batch_dock = QDockWidget("Folder batch", self)
+        self.batch_dock.setObjectName("batchDock")
+        self.batch_dock.setWidget(self.batch_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.batch_dock)
+        self.batch_dock.hide()
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.timing_label = QLabel(self)
+        self.timing_label.setAccessibleName("Time taken")
+        self.model_label = QLabel("Loading the model…", self)
+        self.model_label.setAccessibleName("Model status")
+        status.addPermanentWidget(self.timing_label)
+        status.addPermanentWidget(self.model_label)
+        status.showMessage("Loading the model in the background; you can open a picture now.")
+
+    def add_source_page(self, name: str, widget: QWidget) -> None:
+        """Add a page to the source area (e.g. a live camera view); ``show_source(name)`` brings it up."""
+        self._source_pages[name] = widget
+        self.source_stack.addWidget(widget)
+
+    def show_source(self, name: str) -> None:
+        self.source_stack.setCurrentWidget(self._source_pages[name])
+
+    def sizeHint(self) -> QSize:
+        return QSize(1180, 760)
+
+    # -- settings ------------------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        s = self.settings
+        if s.geometry is not None:
+            self.restoreGeometry(s.geometry)
+        else:
+            self.resize(self.sizeHint())
+        if s.window_state is not None:
+            self.restoreState(s.window_state)
+        if s.splitter_state is not None:
+            self.splitter.restoreState(s.splitter_state)
+        self.batch_dock.hide()  # a batch panel left open last time is empty now
+        self.overlay.set_state(s.overlay_enabled, s.overlay_opacity)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.geometry = self.saveGeometry()
+        s.window_state = self.saveState()
+        s.splitter_state = self.splitter.saveState()
+        s.overlay_enabled = self.overlay.shown()
+        s.overlay_opacity = self.overlay.opacity_percent()
+        s.sync()
+
+    # -- putting a picture in ------------------------------------------------------------------------
+    def request_picture(self, source: object, name: str | None = None) -> int:
+        """Hand a path, encoded bytes, RGB array or QImage to the worker; the newest request wins."""
+        self._latest_request = self.worker.request(source, name)
+        if self.model_info is None and self.model_error is None:
+            self.show_status("The picture will be classified as soon as the model is loaded…")
+        return self._latest_request
+
+    def open_path(self, path: str | os.PathLike) -> bool:
+        path = Path(path)
+        if path.is_dir():
+            return self.start_batch([path], path.name or str(path))
+        if not path.is_file():
+            self.show_status(f"Cannot open {path}: there is no such file.", error=True)
+            return False
+        self.current_path = path
+        self.settings.last_folder = str(path.parent)
+        self.request_picture(path, path.name)
+        return True
+
+    def open_paths(self, paths: Sequence[str | os.PathLike]) -> bool:
+        """Open what was given on the command line or dropped: one file is shown; folders or several files
+        make a batch."""
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return False
+        if len(paths) == 1:
+            return self.open_path(paths[0])
+        return self.start_batch(paths, f"{len(paths)} items")
+
+    def open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Open a picture", self.settings.last_folder, f"{_images().IMAGE_FILE_FILTER};;All files (*)"
+        )
+        if name:
+            self.open_path(name)
+
+    def folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Classify the pictures in a folder", self.settings.last_folder)
+        if folder:
+            self.settings.last_folder = folder
+            self.start_batch([Path(folder)], Path(folder).name)
+
+    def fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files
+        for i, path in enumerate(recent, 1):
+            action = self.recent_menu.addAction(f"&{i % 10} {Path(path).name.replace('&', '&&')}")
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("&Clear Recent", lambda: setattr(self.settings, "recent_files", []))
+
+    def paste(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        if files:
+            self.open_paths(files)
+            return
+        for fmt in PASTE_FORMATS:  # encoded bytes as another program put them: decoded in the worker
+            data = bytes(mime.data(fmt)) if mime.hasFormat(fmt) else b""
+            if data:
+                self.current_path = None
+                self.request_picture(data, "pasted picture")
+                return
+        if mime.hasImage():
+            image = mime.imageData()
+            if isinstance(image, QImage) and not image.isNull():
+                self.current_path = None
+                self.request_picture(image.copy(), "pasted picture")
+                return
+        text = mime.text().strip().strip('"') if mime.hasText() else ""
+        if text and "\n" not in text and Path(text).exists():
+            self.open_path(text)
+            return
+        self.show_status("The clipboard holds no picture and no image file to paste.", error=True)
+
+    def step(self, delta: int) -> None:
+        """Show the next (+1) or previous (-1) picture of the current picture's folder."""
+        if self.current_path is None:
+            self.show_status("Open a picture from a folder first; the arrow keys then step through it.")
+            return
+        if self._folder is None:
+            self._folder = FolderBrowser(_images().SUPPORTED_SUFFIXES)
+        try:
+            target = self._folder.neighbour(self.current_path, delta)
+        except OSError as exc:
+            self.show_status(f"Cannot list {self.current_path.parent}: {exc.strerror or exc}", error=True)
+            return
+        if target is None:
+            where = self.current_path.parent.name
+            self.show_status(f"No {'next' if delta > 0 else 'previous'} picture in {where}.")
+            return
+        self.open_path(target)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        mime = event.mimeData()
+        if any(u.isLocalFile() for u in mime.urls()) or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        mime = event.mimeData()
+        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
+        if files:
+            self.open_paths(files)
+        elif mime.hasImage():
+            self.current_path = None
+            self.request_picture(QImage(mime.imageData()), "dropped picture")
+        else:
+            return
+        event.acceptProposedAction()
+
+    # -- results -------------------------------------------------------------------------------------
+    def show_status(self, message: str, error: bool = False, timeout_ms: int = 0) -> None:
+        self.statusBar().showMessage(("⚠ " if error else "") + message, timeout_ms)
+
+    def _on_progress(self, message: str) -> None:
+        if not self._closing:
+            self.show_status(message)
+
+    def _on_result(self, result: PictureResult) -> None:
+        if result.request_id <= self._shown_request or self._closing:
+            return  # something newer is already on screen
+        self._shown_request = result.request_id
+        self.last_result = result
+        a = result.analysis
+        if a.source:  # a file, not a pasted picture: it opened fine, so it is worth offering again
+            self.settings.add_recent(a.source)
+        self.image_view.set_picture(result.photo, result.edge_layer, result.name)
+        self.result_panel.show_result(result)
+        steps = ", ".join(f"{k} {v:.0f} ms" for k, v in a.timings_ms.items())
+        self.timing_label.setText(f"Time: {a.total_ms:.0f} ms")
+        self.timing_label.setToolTip(f"Time taken for {result.name}: {steps}")
+        self.timing_label.setAccessibleDescription(steps)
+        p = a.prediction
+        what = f"{p.label} ({100 * p.confidence:.0f}%)" if p is not None else "not classified (no model)"
+        self.show_status(f"{result.name}: {what}, analysed in {a.total_ms:.0f} ms")
+        self.setWindowTitle(f"{result.name} – Fashion Lens")
+        self.result_shown.emit(result)
+
+    def _on_failure(self, failure: PictureFailure) -> None:
+        if failure.request_id != self._latest_request or self._closing:
+            return  # a newer request replaced this one; its own result will speak
+        self.show_status(failure.message, error=True)  # the previous result stays on screen
+
+    def _on_model_ready(self, info: ModelInfo) -> None:
+        self.model_info, self.model_error = info, None
+        accuracy = info.metadata.get("metrics", {}).get("accuracy", {}).get("clean")
+        figure = f" · {100 * accuracy:.1f}% test accuracy" if isinstance(accuracy, (int, float)) else ""
+        self.model_label.setText("Model ready" + figure)
+        if self._latest_request > self._shown_request:
+            self.show_status("Model ready; classifying…")
+        elif not self.last_result:
+            self.show_status("Model ready. Open a picture (Ctrl+O), drop one on the window, or paste one.")
+        if self._pending_batch is not None:
+            paths, description = self._pending_batch
+            self._pending_batch = None
+            self.start_batch(paths, description)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.model_info, self.model_error = None, message
+        self.model_label.setText("⚠ No model")
+        self.show_status("The model could not be loaded; pictures are shown but not classified.", error=True)
+        if self._pending_batch is not None:
+            self._pending_batch = None
+            self.batch_panel.end(0, True)
+        if self._closing:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Critical, "Fashion Lens: model not available", message, QMessageBox.StandardButton.Ok, self
+        )
+        box.setInformativeText(MODEL_FIX)
+        box.setObjectName("modelErrorBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # window-modal and not blocking: the app stays usable behind it
+
+    def reload_model(self) -> None:
+        self.model_label.setText("Loading the model…")
+        self.model_info = self.model_error = None
+        self.worker.reload_model()
+
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.model_info, self.model_error, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # -- folder batches ------------------------------------------------------------------------------
+    def start_batch(self, paths: Sequence[Path], description: str) -> bool:
+        self.cancel_batch(wait=True)
+        self.batch_dock.show()
+        self.batch_panel.last_folder = self.settings.last_folder
+        self.batch_panel.begin(description)
+        if self.model_info is None:
+            if self.model_error is not None:
+                self.batch_panel.end(0, True)
+                self.show_status("A folder cannot be classified without a model: " + self.model_error, error=True)
+                return False
+            self._pending_batch = (list(paths), description)
+            self.show_status(f"{description} will be classified as soon as the model is loaded…")
+            return True
+        worker = BatchWorker(paths, self.model_info.classifier)
+        worker.progress.connect(self._on_batch_progress)
+        worker.row_ready.connect(self._on_batch_row)
+        worker.failed.connect(self._on_batch_failed)
+        worker.finished.connect(self._on_batch_finished)
+        self.batch_worker = worker
+        worker.start()
+        self.show_status(f"Classifying {description}…")
+        return True
+
+    def cancel_batch(self, wait: bool = False) -> None:
+        self._pending_batch = None
+        if self.batch_worker is not None and self.batch_worker.is_running():
+            self.batch_worker.stop() if wait else self.batch_worker.cancel()
+
+    # Signals of a batch that a newer one replaced may still be queued: only the current batch's count.
+    def _on_batch_progress(self, done: int, total: int) -> None:
+        if self.sender() is self.batch_worker:
+            self.batch_panel.set_progress(done, total)
+
+    def _on_batch_row(self, row) -> None:
+        if self.sender() is self.batch_worker:
+            self.batch_panel.add_row(row)
+
+    def _on_batch_failed(self, message: str) -> None:
+        self.show_status(message, error=True)
+
+    def _on_batch_finished(self, done: int, cancelled: bool) -> None:
+        if self.sender() is not self.batch_worker:
+            return
+        self.batch_panel.end(done, cancelled)
+        self.show_status(f"Batch {'cancelled' if cancelled else 'done'}: {done} files classified.")
+
+    # -- closing -------------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop and wait for every worker thread; safe to call twice."""
+        self._closing = True
+        if self.batch_worker is not None:
+            self.batch_worker.stop()
+        self.worker.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.save_settings()
+        self.hide()  # the window goes at once; a model still loading may take a moment to let go
+        self.shutdown()
+        super().closeEvent(event)

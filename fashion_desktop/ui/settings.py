@@ -1,0 +1,99 @@
+"""What the window remembers between runs (QSettings): geometry, last folder, recent files, overlay state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+MAX_RECENT = 10
+
+
+class Settings:
+    """Typed access to the app's QSettings; pass a QSettings of your own (an ini file) to keep tests apart."""
+
+    def __init__(self, store: QSettings | None = None):
+        self.store = store if store is not None else QSettings()
+
+    @classmethod
+    def at(cls, ini_path: str | os.PathLike) -> Settings:
+        return cls(QSettings(str(ini_path), QSettings.Format.IniFormat))
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        value = self.store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    # window
+    @property
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self.store.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        return self._bytes("window/state")
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self.store.setValue("window/state", value)
+
+    @property
+    def splitter_state(self) -> QByteArray | None:
+        return self._bytes("window/splitter")
+
+    @splitter_state.setter
+    def splitter_state(self, value: QByteArray) -> None:
+        self.store.setValue("window/splitter", value)
+
+    # files
+    @property
+    def last_folder(self) -> str:
+        folder = str(self.store.value("files/last_folder", "") or "")
+        return folder if folder and Path(folder).is_dir() else ""
+
+    @last_folder.setter
+    def last_folder(self, value: str | os.PathLike) -> None:
+        self.store.setValue("files/last_folder", str(value))
+
+    @property
+    def recent_files(self) -> list[str]:
+        value = self.store.value("files/recent", [])
+        if isinstance(value, str):  # an ini file gives one entry back as a plain string
+            value = [value]
+        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+
+    @recent_files.setter
+    def recent_files(self, paths: list[str]) -> None:
+        self.store.setValue("files/recent", list(paths)[:MAX_RECENT])
+
+    def add_recent(self, path: str | os.PathLike) -> list[str]:
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files if p != path]
+        self.recent_files = recent
+        return self.recent_files
+
+    # edge overlay
+    @property
+    def overlay_enabled(self) -> bool:
+        return self.store.value("overlay/enabled", False, type=bool)
+
+    @overlay_enabled.setter
+    def overlay_enabled(self, value: bool) -> None:
+        self.store.setValue("overlay/enabled", bool(value))
+
+    @property
+    def overlay_opacity(self) -> int:
+        """Percent, 0..100."""
+        value = self.store.value("overlay/opacity", 70, type=int)
+        return max(0, min(100, int(value)))
+
+    @overlay_opacity.setter
+    def overlay_opacity(self, value: int) -> None:
+        self.store.setValue("overlay/opacity", int(value))
+
+    def sync(self) -> None:
+        self.store.sync()

@@ -1,0 +1,293 @@
+"""Background work for the window: loading the model, analysing the latest picture asked for, classifying folders.
+
+Every worker runs its loop in a QThread of its own and talks to the GUI only through typed signals
+(queued across threads by Qt). Heavy imports (OpenCV, TensorFlow) happen inside those threads, so the
+window opens without waiting for them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QImage
+
+_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+def running_threads() -> list[QThread]:
+    """Worker threads of this module that are still running (the tests fail if any outlive a test)."""
+    return [t for t in list(_threads) if t.isRunning()]
+
+
+class _LoopThread(QThread):
+    """A QThread that runs one Python callable (the worker's loop) and registers itself for leak checks."""
+
+    def __init__(self, target: Callable[[], None], name: str, wake: Callable[[], None] | None = None):
+        super().__init__()
+        self.setObjectName(name)
+        self._target = target
+        self._wake = wake  # unblocks the loop if it is waiting for work
+        _threads.add(self)
+
+    def run(self) -> None:
+        self._target()
+
+    def stop(self) -> None:
+        """Ask the loop to end, wake it, and wait until it has."""
+        self.requestInterruption()
+        if self._wake is not None:
+            self._wake()
+        self.wait()
+
+
+class Mailbox:
+    """A one-slot mailbox: ``put`` replaces an item not yet taken, so a busy reader never builds a queue."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: object = None
+        self._full = False
+        self._woken = False
+        self._closed = False
+
+    def put(self, item: object) -> bool:
+        """Leave ``item`` for the reader; True when it replaced one that was still waiting."""
+        with self._cond:
+            if self._closed:
+                return False
+            replaced = self._full
+            self._item, self._full = item, True
+            self._cond.notify_all()
+            return replaced
+
+    def take(self) -> object | None:
+        """Wait for an item and return it; None when ``wake`` or ``close`` was called instead."""
+        with self._cond:
+            while not (self._full or self._woken or self._closed):
+                self._cond.wait()
+            self._woken = False
+            if self._closed or not self._full:
+                return None
+            item, self._item, self._full = self._item, None, False
+            return item
+
+    def wake(self) -> None:
+        """Make a waiting ``take`` return None, so the reader can look at its other flags."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Drop any waiting item; every ``take`` from now on returns None at once."""
+        with self._cond:
+            self._closed, self._item, self._full = True, None, False
+            self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A loaded model and what the About box shows of it."""
+
+    classifier: object  # fashion_desktop.core.classifier.Classifier
+    metadata: dict
+    model_dir: Path
+    confusion_matrix: QImage | None  # decoded here, off the GUI thread
+
+
+@dataclass(frozen=True)
+class PictureResult:
+    """One analysed picture, with the Qt images the window paints already made."""
+
+    request_id: int
+    name: str
+    analysis: object  # core.analysis.Analysis; its prediction is None when no model is loaded
+    photo: QImage
+    edge_layer: QImage  # transparent except the edges, same size as ``photo``
+    model_input: QImage  # 28x28 grayscale
+
+
+@dataclass(frozen=True)
+class PictureFailure:
+    request_id: int
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    request_id: int
+    source: object  # path, encoded bytes, RGB array or QImage
+    name: str
+
+
+def describe_source(source: object) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    if isinstance(source, (bytes, bytearray)):
+        return "pasted picture"
+    return "picture"
+
+
+class AnalysisWorker(QObject):
+    """Loads the model, then analyses pictures one at a time; a request made while busy replaces any waiting one."""
+
+    progress = Signal(str)  # what the worker is doing, for the status bar
+    finished = Signal(object)  # PictureResult
+    failed = Signal(object)  # PictureFailure
+    model_ready = Signal(object)  # ModelInfo
+    model_failed = Signal(str)  # what is wrong and how to fix it
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike | None = None,
+        classifier: object | None = None,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self._model_dir = model_dir
+        self._classifier = classifier  # a model already loaded elsewhere is used as is
+        self._mailbox = Mailbox()
+        self._reload = threading.Event()
+        self._ids = itertools.count(1)
+        self._thread = _LoopThread(self._run, "AnalysisWorker", wake=self._mailbox.close)
+
+    # -- GUI-thread API ------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def request(self, source: object, name: str | None = None) -> int:
+        """Ask for ``source`` to be analysed; returns the request's id (ids only grow)."""
+        request_id = next(self._ids)
+        self._mailbox.put(_Request(request_id, source, name or describe_source(source)))
+        return request_id
+
+    def reload_model(self, model_dir: str | os.PathLike | None = None) -> None:
+        if model_dir is not None:
+            self._model_dir = model_dir
+        self._reload.set()
+        self._mailbox.wake()
+
+    def stop(self) -> None:
+        """Ask the loop to end and wait for it: a picture being analysed is finished first (milliseconds)."""
+        self._thread.stop()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    # -- worker thread -------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            from fashion_desktop.ui import layers  # OpenCV, NumPy and core load here, not during start-up
+        except Exception as exc:  # noqa: BLE001 - a broken install must say so, not die silently
+            self.model_failed.emit(f"Fashion Lens is incomplete ({type(exc).__name__}: {exc}). Reinstall it.")
+            return
+        if self._classifier is None:
+            self._load_model(layers)
+        else:
+            self.model_ready.emit(layers.model_info(self._classifier))
+        while not self._thread.isInterruptionRequested():
+            if self._reload.is_set():
+                self._reload.clear()
+                self._load_model(layers)
+                continue
+            request = self._mailbox.take()
+            if request is None or self._thread.isInterruptionRequested():
+                continue
+            self.progress.emit(f"Analysing {request.name}…")
+            try:
+                analysis, photo, edges, model_input = layers.analyse_for_display(request.source, self._classifier)
+            except layers.ImageError as exc:
+                self.failed.emit(PictureFailure(request.request_id, request.name, str(exc)))
+            except Exception as exc:  # noqa: BLE001 - the loop must survive anything one picture does
+                message = f"{request.name} could not be analysed ({type(exc).__name__}: {exc})."
+                self.failed.emit(PictureFailure(request.request_id, request.name, message))
+            else:
+                self.finished.emit(PictureResult(request.request_id, request.name, analysis, photo, edges, model_input))
+
+    def _load_model(self, layers) -> None:
+        self.progress.emit("Loading the model…")
+        self._classifier = None
+        try:
+            info = layers.load_model(self._model_dir)
+        except layers.ModelError as exc:
+            self.model_failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - any failure to load is reported, never fatal
+            self.model_failed.emit(f"The model could not be loaded ({type(exc).__name__}: {exc}).")
+        else:
+            self._classifier = info.classifier
+            self.model_ready.emit(info)
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One file of a folder batch; ``error`` is set, and the rest None, when it could not be analysed."""
+
+    path: Path
+    label: str | None = None
+    confidence: float | None = None
+    blurry: bool | None = None
+    blur_score: float | None = None
+    error: str | None = None
+
+
+class BatchWorker(QObject):
+    """Classifies the image files of folders (and files) one by one; cancel with ``cancel``."""
+
+    progress = Signal(int, int)  # files done, files in all
+    row_ready = Signal(object)  # BatchRow
+    finished = Signal(int, bool)  # files done, cancelled
+    failed = Signal(str)  # the batch as a whole could not run
+
+    def __init__(self, paths: Sequence[str | os.PathLike], classifier: object, parent: QObject | None = None):
+        super().__init__(parent)
+        self._paths = [Path(p) for p in paths]
+        self._classifier = classifier
+        self._thread = _LoopThread(self._run, "BatchWorker")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._thread.requestInterruption()
+
+    def stop(self) -> None:
+        self._thread.stop()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def _run(self) -> None:
+        from fashion_desktop.core.analysis import analyze, find_images
+        from fashion_desktop.core.images import ImageError
+
+        try:
+            files = find_images(self._paths)
+        except OSError as exc:
+            self.failed.emit(f"The folder cannot be read: {exc}")
+            self.finished.emit(0, False)
+            return
+        total, done = len(files), 0
+        self.progress.emit(0, total)
+        for path in files:
+            if self._thread.isInterruptionRequested():
+                break
+            try:
+                a = analyze(path, self._classifier)
+            except ImageError as exc:
+                row = BatchRow(path, error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - one odd file must not end the batch
+                row = BatchRow(path, error=f"{type(exc).__name__}: {exc}")
+            else:
+                p = a.prediction
+                row = BatchRow(path, p.label, p.confidence, bool(a.blur.blurry), float(a.blur.score))
+            done += 1
+            self.row_ready.emit(row)
+            self.progress.emit(done, total)
+        self.finished.emit(done, done < total)

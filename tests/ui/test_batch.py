@@ -1,0 +1,80 @@
+"""Folder batches: progress, cancel, the sortable table, double-click to show, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+from PySide6.QtCore import Qt
+from ui_helpers import wait_for_result
+
+from fashion_desktop.core.analysis import analyze
+
+
+def test_cancel_stops_a_long_batch(qtbot, window, sample_paths, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(60):
+        shutil.copy(sample_paths[i % len(sample_paths)], folder / f"{i:03d}.jpg")
+    window.start_batch([folder], "many")
+    qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1, timeout=30_000)
+    window.batch_panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.batch_worker.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Cancelled"), timeout=5_000)
+    assert 1 <= len(window.batch_panel.rows()) < 60
+    assert not window.batch_panel.cancel_button.isEnabled()
+
+
+def test_batch_table_sorts_shows_and_exports_csv(qtbot, window, photo_folder, classifier, tmp_path):
+    (photo_folder / "notes.png").write_bytes(b"not a png at all")
+    window.start_batch([photo_folder], "photos")
+    qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Done"), timeout=30_000)
+    panel = window.batch_panel
+    rows = panel.rows()
+    assert len(rows) == 4
+    assert panel.progress.value() == panel.progress.maximum() == 4
+    bad = [r for r in rows if r.error]
+    assert len(bad) == 1 and bad[0].path.name == "notes.png"
+    good = [r for r in rows if not r.error]
+    for row in good:
+        expected = analyze(row.path, classifier)
+        assert row.label == expected.prediction.label
+        assert abs(row.confidence - expected.prediction.confidence) < 1e-6
+        assert row.blurry == expected.blur.blurry
+
+    # sortable: by confidence, highest first
+    panel.table.sortByColumn(2, Qt.SortOrder.DescendingOrder)
+    shown = [panel.proxy.index(i, 0).data() for i in range(panel.proxy.rowCount())]
+    by_confidence = sorted(good, key=lambda r: -r.confidence)
+    assert shown[:3] == [r.path.name for r in by_confidence]
+    assert shown[3] == "notes.png"
+
+    # double-click (activate) a row: the picture is shown
+    index = panel.proxy.index(0, 1)
+    panel.table.activated.emit(index)
+    wait_for_result(qtbot, window, by_confidence[0].path.name)
+
+    out = panel.export_csv(tmp_path / "out" / "results.csv")
+    with out.open(newline="", encoding="utf-8") as fh:
+        table = list(csv.DictReader(fh))
+    assert [r["file"] for r in table] == [r.path.name for r in rows]
+    first = next(r for r in table if r["file"] == good[0].path.name)
+    assert first["category"] == good[0].label
+    assert abs(float(first["confidence"]) - good[0].confidence) < 1e-4
+    assert next(r for r in table if r["file"] == "notes.png")["error"]
+    assert not list(out.parent.glob(".results.csv.*"))  # no temp file left behind
+    assert panel.export_button.isEnabled()
+
+
+def test_a_new_batch_replaces_a_running_one_cleanly(qtbot, window, sample_paths, photo_folder, tmp_path):
+    folder = tmp_path / "first"
+    folder.mkdir()
+    for i in range(30):
+        shutil.copy(sample_paths[i % len(sample_paths)], folder / f"{i:03d}.jpg")
+    window.start_batch([folder], "first")
+    qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1, timeout=30_000)
+    window.start_batch([photo_folder], "second")  # the first is cancelled; its late signals are ignored
+    qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Done"), timeout=30_000)
+    qtbot.wait(200)
+    assert sorted(r.path.parent for r in window.batch_panel.rows()) == [photo_folder] * 3
+    assert window.batch_panel.model.rowCount() == 3
