@@ -40,9 +40,8 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     cv2.setNumThreads(args.threads)
 
-    from fashion_desktop.core.blur import measure_blur
-
     from fashion_desktop.core.analysis import analyze, analyze_many
+    from fashion_desktop.core.blur import measure_blur
     from fashion_desktop.core.classifier import Classifier
     from fashion_desktop.core.edges import detect_edges
     from fashion_desktop.core.images import load_image

@@ -25,6 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="load the model, classify a bundled sample (or PICTURE), print the result and exit 0 (ok) or 1",
     )
+    p.add_argument(
+        "--camera-source",
+        type=Path,
+        metavar="FILE",
+        help="use a video file as the camera (demos, tests) and start in camera mode",
+    )
+    p.add_argument("--camera-loop", action="store_true", help="replay --camera-source when it ends")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # For benchmarks/startup.py: print when the window is shown and the model is ready, then quit.
     p.add_argument("--startup-report", action="store_true", help=argparse.SUPPRESS)
@@ -89,7 +96,10 @@ def _startup_report(app, window, with_picture: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _ensure_streams()
-    args, qt_args = build_parser().parse_known_args(argv)
+    parser = build_parser()
+    args, qt_args = parser.parse_known_args(argv)
+    if args.camera_source is not None and not args.camera_source.is_file():
+        parser.error(f"--camera-source {args.camera_source}: no such video file")
     if args.self_test:
         return self_test(args.model_dir, Path(args.paths[0]) if args.paths else None)
 
@@ -112,10 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
 
-    window = MainWindow(model_dir=args.model_dir)
+    window = MainWindow(model_dir=args.model_dir, camera_source=args.camera_source, camera_loop=args.camera_loop)
     window.show()
     if args.paths:
         window.open_paths(args.paths)
+    elif args.camera_source is not None:
+        window.show_camera_mode(start=True)
     if args.startup_report:
         _startup_report(app, window, bool(args.paths))
 

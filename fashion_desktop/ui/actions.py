@@ -36,6 +36,17 @@ def build_actions(w) -> None:
     view.addAction(w.overlay_action)  # made with the overlay controls, which mirror it
     view.addAction(w.batch_dock.toggleViewAction())
 
+    view.addSeparator()
+    w.picture_mode_action = add_action(w, "&Picture Mode", w.show_picture_mode, "Ctrl+1", view)
+    w.camera_mode_action = add_action(w, "&Camera Mode", w.show_camera_mode, "Ctrl+2", view)
+
+    camera = bar.addMenu("&Camera")
+    for action in (w.camera_panel.start_action, w.camera_panel.stop_action, w.camera_panel.reconnect_action):
+        camera.addAction(action)
+    camera.addSeparator()
+    for action in (w.camera_panel.mirror_action, w.camera_panel.freeze_action, w.camera_panel.snapshot_action):
+        camera.addAction(action)
+
     go = bar.addMenu("&Go")
     w.previous_action = add_action(w, "&Previous Picture in Folder", lambda: w.step(-1), "Left", go)
     w.next_action = add_action(w, "&Next Picture in Folder", lambda: w.step(+1), "Right", go)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from fashion_desktop.ui.about_dialog import AboutDialog
 from fashion_desktop.ui.actions import build_actions
 from fashion_desktop.ui.batch_panel import BatchPanel
+from fashion_desktop.ui.camera_panel import CameraPanel
 from fashion_desktop.ui.folder_browser import FolderBrowser
 from fashion_desktop.ui.image_view import ImageView
 from fashion_desktop.ui.overlay_controls import OverlayControls
@@ -55,9 +57,15 @@ class MainWindow(QMainWindow):
         model_dir: str | os.PathLike | None = None,
         classifier: object | None = None,
         parent: QWidget | None = None,
+        camera_source: str | os.PathLike | None = None,
+        camera_loop: bool = False,
     ):
-        """``classifier``: a model loaded already (tests share one); otherwise it loads in the background."""
+        """``classifier``: a model loaded already (tests share one); otherwise it loads in the background.
+
+        ``camera_source``: a video file offered as a camera (demos, tests); ``camera_loop`` replays it.
+        """
         super().__init__(parent)
+        self._camera_source, self._camera_loop = camera_source, camera_loop
         self.settings = settings or Settings()
         self.setWindowTitle("Fashion Lens")
         self.setAcceptDrops(True)
@@ -118,7 +126,35 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+
+        # Picture and camera are two modes; the camera panel has its own live result column. Leaving the
+        # camera tab hides the panel, which stops it and releases the camera.
+        self.camera_panel = CameraPanel(
+            self._camera_classifier, self, video_file=self._camera_source, loop_video=self._camera_loop
+        )
+        self.camera_panel.status.connect(self.show_status)
+        # In a scroll area so that the camera's controls do not set a minimum size for the whole window.
+        self.camera_page = QScrollArea(self)
+        self.camera_page.setWidget(self.camera_panel)
+        self.camera_page.setWidgetResizable(True)
+        self.camera_page.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.mode_tabs = QTabWidget(self)
+        self.mode_tabs.setDocumentMode(True)
+        self.mode_tabs.addTab(self.splitter, "&Picture")
+        self.mode_tabs.addTab(self.camera_page, "C&amera")
+        self.mode_tabs.setAccessibleName("Picture or camera mode")
+        self.setCentralWidget(self.mode_tabs)
+
+    def _camera_classifier(self):
+        return self.model_info.classifier if self.model_info else None
+
+    def show_picture_mode(self) -> None:
+        self.mode_tabs.setCurrentWidget(self.splitter)
+
+    def show_camera_mode(self, start: bool = False) -> None:
+        self.mode_tabs.setCurrentWidget(self.camera_page)
+        if start:
+            self.camera_panel.start_selected()
 
     def _build_batch_dock(self) -> None:
         self.batch_panel = BatchPanel(self)
@@ -178,6 +214,7 @@ class MainWindow(QMainWindow):
     # -- putting a picture in ------------------------------------------------------------------------
     def request_picture(self, source: object, name: str | None = None) -> int:
         """Hand a path, encoded bytes, RGB array or QImage to the worker; the newest request wins."""
+        self.show_picture_mode()
         self._latest_request = self.worker.request(source, name)
         if self.model_info is None and self.model_error is None:
             self.show_status("The picture will be classified as soon as the model is loaded…")
@@ -367,6 +404,7 @@ class MainWindow(QMainWindow):
 
     # -- folder batches ------------------------------------------------------------------------------
     def start_batch(self, paths: Sequence[Path], description: str) -> bool:
+        self.show_picture_mode()
         self.cancel_batch(wait=True)
         self.batch_dock.show()
         self.batch_panel.last_folder = self.settings.last_folder
@@ -416,6 +454,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop and wait for every worker thread; safe to call twice."""
         self._closing = True
+        self.camera_panel.shutdown()
         if self.batch_worker is not None:
             self.batch_worker.stop()
         self.worker.stop()

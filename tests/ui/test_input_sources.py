@@ -11,8 +11,8 @@ from ui_helpers import wait_for_result
 def drop(window, mime: QMimeData) -> bool:
     """Drag ``mime`` over the window and drop it there, through Qt's event delivery."""
     pos = QPointF(window.width() / 2, window.height() / 2)
-    enter = QDragEnterEvent(
-        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(  # QPoint here, QPointF for the drop: PySide6 6.11 takes nothing else
+        pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(window, enter)
     if not enter.isAccepted():

@@ -1,0 +1,344 @@
+"""Camera mode with the real model and real widgets: a video written here plays as the camera.
+
+Faulty cameras are real video sources that start failing after some frames, as an unplugged webcam
+does. Every test also checks (through the ui conftest) that no worker QThread outlives it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import Counter
+
+import cv2
+import numpy as np
+import pytest
+from camera_video import still_frame, write_item_video
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget
+
+from fashion_desktop.core import CLASS_NAMES
+from fashion_desktop.core.analysis import analyze
+from fashion_desktop.core.frames import VideoFileSource, crop_to_guide
+from fashion_desktop.ui.camera_panel import NO_CAMERA, CameraPanel
+from fashion_desktop.ui.worker import running_threads
+
+FPS = 30.0
+SECONDS_PER_ITEM = 1.2
+SETTLE_S = 0.35  # results this soon after a change of item may still show the previous one
+CLASSES = (1, 8, 9)  # Trouser, Bag, Ankle boot: distinct shapes the model knows well
+
+
+class CountingVideo(VideoFileSource):
+    """A video played as a camera that counts how often it was opened and released."""
+
+    def __init__(self, path, **kwargs):
+        super().__init__(path, **kwargs)
+        self.opened = self.closed = 0
+        self.reads_since_open = 0
+
+    def open(self) -> None:
+        super().open()
+        self.opened += 1
+        self.reads_since_open = 0
+
+    def read(self):
+        self.reads_since_open += 1
+        return super().read()
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self.closed += 1
+        super().close()
+
+
+class FailingVideo(CountingVideo):
+    """Delivers ``good`` frames after each open, then every read fails (unplugged)."""
+
+    def __init__(self, path, good: int):
+        super().__init__(path, loop=True)
+        self.good = good
+        self.failing_since: float | None = None
+
+    def read(self):
+        if self.reads_since_open >= self.good:
+            self.failing_since = self.failing_since or time.monotonic()
+            return False, None
+        return super().read()
+
+
+@pytest.fixture(scope="module")
+def items(classifier, fashion_mnist):
+    """One test item per class in CLASSES that the model gets right as the video shows it."""
+    _, test = fashion_mnist
+    chosen = []
+    for cls in CLASSES:
+        for i in np.flatnonzero(test.y == cls)[:40]:
+            a = analyze(crop_to_guide(still_frame(test.x[i])), classifier)
+            if a.prediction.index == cls and a.prediction.confidence > 0.6:
+                chosen.append(int(i))
+                break
+        else:
+            pytest.fail(f"the bundled model recognises none of the first 40 {CLASS_NAMES[cls]} items in a frame")
+    return test.x[chosen], test.y[chosen]
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory, items):
+    path = tmp_path_factory.mktemp("camera") / "held-up.avi"
+    segments = write_item_video(path, *items, fps=FPS, seconds_per_item=SECONDS_PER_ITEM)
+    return path, segments
+
+
+@pytest.fixture
+def panel(qtbot, classifier, tmp_path):
+    panel = CameraPanel(classifier, scan_cameras=False, snapshot_dir=tmp_path / "snaps")
+    qtbot.addWidget(panel)
+    panel.resize(900, 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    yield panel
+    panel.shutdown()
+
+
+def reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("FrameReader")]
+
+
+def collect(panel) -> list:
+    results: list = []
+    panel.result_shown.connect(results.append)
+    return results
+
+
+def test_results_follow_the_item_shown(qtbot, panel, video):
+    path, segments = video
+    results = collect(panel)
+    painted: list[int] = []
+    panel.view.frame_painted.connect(painted.append)
+    with qtbot.waitSignal(panel.fault, timeout=30_000) as ended:  # the video plays to its end
+        panel.start_source(VideoFileSource(path))
+    assert "has ended" in ended.args[0]
+    assert not panel.is_running()
+    settle = round(SETTLE_S * FPS)
+    for seg in segments:
+        shown = [r for r in results if seg.first + 1 + settle <= r.frame.index <= seg.last + 1]
+        assert len(shown) >= 3, f"too few results while {CLASS_NAMES[seg.label]} was shown"
+        smoothed = Counter(r.prediction.label for r in shown)
+        raw = Counter(r.analysis.prediction.label for r in shown)
+        expected = CLASS_NAMES[seg.label]
+        assert smoothed[expected] >= 0.8 * len(shown), f"{expected}: {smoothed}"
+        assert raw[expected] >= 0.6 * len(shown), f"{expected}: {raw}"
+    # The bars and the label on screen are the last result's.
+    last = results[-1]
+    assert panel.results.category.text() == last.prediction.label == CLASS_NAMES[segments[-1].label]
+    assert panel.results.bars.shown()[0][0] == last.prediction.label
+    assert panel.results.blur.verdict() in ("sharp", "blurry")
+    assert panel.results.model_input.image() is not None
+    # Display ran at the video's rate and skipped nothing big; results skipped stale frames, never queued.
+    total = segments[-1].last + 1
+    assert len(set(painted)) >= 0.7 * total
+    indices = [r.frame.index for r in results]
+    assert indices == sorted(set(indices))
+    assert all(r.latency_ms < 1000 for r in results)
+
+
+def test_stop_releases_the_camera_and_start_works_again(qtbot, panel, video):
+    path, _ = video
+    source = CountingVideo(path, loop=True)
+    results = collect(panel)
+    panel.start_source(source)
+    qtbot.waitUntil(lambda: len(results) >= 3, timeout=15_000)
+    assert panel.stop_action.isEnabled() and not panel.start_action.isEnabled()
+    panel.stop()
+    assert not panel.is_running()
+    assert source.closed == source.opened == 1  # released by the time stop() returns
+    assert not running_threads() and not reader_threads()
+    assert not panel.view.has_frame()
+    count = len(results)
+    qtbot.wait(200)
+    assert len(results) == count  # nothing arrives after stop
+    panel.start_source(source)  # the same camera again
+    qtbot.waitUntil(lambda: len(results) >= count + 3, timeout=15_000)
+    assert source.opened == 2
+    panel.stop()
+    assert source.closed == 2
+
+
+def test_end_of_the_video_offers_reconnect(qtbot, panel, video):
+    path, _ = video
+    source = CountingVideo(path)
+    with qtbot.waitSignal(panel.fault, timeout=30_000):
+        panel.start_source(source)
+    assert source.closed == 1
+    assert panel.reconnect_button.isVisible() and panel.reconnect_action.isEnabled()
+    assert "has ended" in panel.message_label.text()
+    assert panel.last_error.reason == "ended"
+    results = collect(panel)
+    panel.reconnect_button.click()  # plays it again
+    qtbot.waitUntil(lambda: len(results) >= 2, timeout=15_000)
+    assert source.opened == 2
+    assert not panel.reconnect_button.isVisible()
+    panel.stop()
+
+
+def test_a_camera_that_stops_delivering_is_reported_within_2s(qtbot, panel, video):
+    path, _ = video
+    source = FailingVideo(path, good=20)
+    results = collect(panel)
+    with qtbot.waitSignal(panel.fault, timeout=15_000) as fault:
+        panel.start_source(source)
+    noticed = time.monotonic()
+    assert "stopped delivering pictures" in fault.args[0]
+    assert noticed - source.failing_since < 2.0
+    assert source.closed == 1  # released
+    assert not running_threads()
+    assert results  # it worked until it failed
+    assert panel.reconnect_button.isVisible()
+    assert "stopped delivering" in panel.message_label.text()
+    count = len(results)
+    with qtbot.waitSignal(panel.fault, timeout=15_000):  # Reconnect opens it again; it fails again
+        panel.reconnect()
+    assert source.opened == 2 and source.closed == 2
+    assert len(results) > count
+
+
+def test_closing_while_running_leaves_no_thread_and_releases_the_camera(qtbot, classifier, video):
+    path, _ = video
+    panel = CameraPanel(classifier, scan_cameras=False)
+    qtbot.addWidget(panel)
+    panel.show()
+    source = CountingVideo(path, loop=True)
+    results = collect(panel)
+    panel.start_source(source)
+    qtbot.waitUntil(lambda: len(results) >= 2, timeout=15_000)
+    panel.close()  # mid-stream, with an analysis likely under way
+    assert not running_threads() and not reader_threads()
+    assert source.closed == 1
+    QApplication.processEvents()  # late signals reach a closed panel harmlessly
+
+
+def test_switching_to_another_page_releases_the_camera(qtbot, classifier, video):
+    path, _ = video
+    stack = QStackedWidget()
+    qtbot.addWidget(stack)
+    picture_page = QLabel("picture")
+    panel = CameraPanel(classifier, scan_cameras=False)
+    stack.addWidget(picture_page)
+    stack.addWidget(panel)
+    stack.setCurrentWidget(panel)
+    stack.show()
+    source = CountingVideo(path, loop=True)
+    results = collect(panel)
+    panel.start_source(source)
+    qtbot.waitUntil(lambda: len(results) >= 1, timeout=15_000)
+    stack.setCurrentWidget(picture_page)
+    assert not panel.is_running()
+    assert source.closed == 1
+    assert not reader_threads()
+
+
+def test_freeze_mirror_and_snapshot(qtbot, panel, video, tmp_path):
+    path, _ = video
+    results = collect(panel)
+    panel.start_source(VideoFileSource(path, loop=True))
+    qtbot.waitUntil(lambda: len(results) >= 2 and panel.view.has_frame(), timeout=15_000)
+
+    panel.freeze_action.trigger()
+    qtbot.waitUntil(lambda: results[-1].frozen, timeout=5_000)
+    frozen = results[-1]
+    shown = panel.view.shown_index()
+    assert frozen.frame.index == shown
+    qtbot.wait(300)
+    assert panel.view.shown_index() == shown  # the picture holds still
+    assert results[-1] is frozen  # and is not classified again and again
+    assert frozen.prediction is frozen.analysis.prediction  # a frozen frame shows its own result
+
+    with qtbot.waitSignal(panel.snapshot_saved, timeout=5_000) as saved:
+        panel.snapshot_action.trigger()
+    picture = saved.args[0]
+    record = json.loads(open(picture[:-4] + ".json", encoding="utf-8").read())
+    assert record["frame_index"] == shown
+    assert record["prediction"]["label"] == frozen.analysis.prediction.label
+    assert record["blur"]["blurry"] == frozen.analysis.blur.blurry
+    assert np.array_equal(cv2.imread(picture)[..., ::-1], frozen.frame.image)  # lossless, as shown
+    assert not list((tmp_path / "snaps").glob(".*"))  # no temporary files left behind
+
+    panel.freeze_action.trigger()  # live again
+    panel.mirror_action.trigger()
+    qtbot.waitUntil(lambda: results[-1].mirrored and not results[-1].frozen, timeout=5_000)
+    with qtbot.waitSignal(panel.snapshot_saved, timeout=5_000) as saved:
+        panel.save_snapshot()
+    record = json.loads(open(saved.args[0][:-4] + ".json", encoding="utf-8").read())
+    assert record["mirrored"] is True
+    mirrored = next(r for r in reversed(results) if r.frame.index == record["frame_index"])
+    assert np.array_equal(cv2.imread(saved.args[0])[..., ::-1], mirrored.frame.image[:, ::-1])
+    panel.stop()
+
+
+def test_without_a_model_frames_show_blur_and_edges_but_no_class(qtbot, video):
+    path, _ = video
+    panel = CameraPanel(lambda: None, scan_cameras=False)
+    qtbot.addWidget(panel)
+    panel.show()
+    results = collect(panel)
+    panel.start_source(VideoFileSource(path, loop=True))
+    qtbot.waitUntil(lambda: len(results) >= 2, timeout=15_000)
+    panel.stop()
+    assert results[-1].analysis.prediction is None and results[-1].prediction is None
+    assert panel.results.category.text() == "No model"
+    assert panel.results.blur.verdict() is not None
+
+
+def test_no_camera_gives_a_clear_message_and_the_video_file_is_offered(qtbot, classifier, tmp_path):
+    from fashion_desktop.core.frames import available_cameras
+
+    if available_cameras(max_index=5):
+        pytest.skip("this machine has a camera")
+    panel = CameraPanel(classifier)  # scans for cameras when first shown
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.cameras_found, timeout=15_000) as found:
+        panel.show()
+    assert found.args[0] == []
+    assert panel.chooser.combo.currentText() == "No camera found"
+    assert not panel.start_action.isEnabled()
+    assert panel.message_label.text() == NO_CAMERA
+    assert panel.start_selected() is False  # and nothing breaks
+    panel.set_video_file(tmp_path / "demo.avi")
+    assert panel.chooser.combo.currentText() == "Video file: demo.avi"
+    assert panel.start_action.isEnabled()
+    with qtbot.waitSignal(panel.fault, timeout=10_000) as fault:  # a missing file is a clear fault
+        panel.start_selected()
+    assert "does not exist" in fault.args[0]
+
+
+def test_qt_bindings_keep_reference_counts(qtbot):
+    """Camera mode emits ~100 signals a second for as long as it runs. PySide6 6.12.0 drops a reference
+    to True on every emit() and to None on every call from Qt into Python (a timer tick, a posted event):
+    on CPython < 3.12, where those objects are not immortal, the app aborts ("deallocating None") within
+    minutes. PySide6-Essentials 6.11 or Python 3.12+ does not have the problem."""
+
+    class Probe(QObject):
+        ping = Signal()
+
+    probe, ticks = Probe(), []
+    probe.ping.connect(lambda: None)
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(lambda: ticks.append(1))
+    before = sys.getrefcount(True), sys.getrefcount(None)
+    for _ in range(200):
+        probe.ping.emit()
+    timer.start()
+    qtbot.waitUntil(lambda: len(ticks) >= 200, timeout=10_000)
+    timer.stop()
+    lost_true, lost_none = before[0] - sys.getrefcount(True), before[1] - sys.getrefcount(None)
+    import PySide6
+
+    assert lost_true < 50 and lost_none < 50, (
+        f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} loses references "
+        f"(True: {lost_true}, None: {lost_none} over 200 signals and 200 timer ticks): long camera sessions "
+        "would crash. Install PySide6-Essentials<6.12, or run on Python 3.12 or later."
+    )
