@@ -7,11 +7,14 @@ little jitter and sensor-like noise, so no two frames are identical, as with a r
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from fashion_desktop.core.frames import VideoFileSource
 
 SIZE = (640, 480)  # width, height
 ITEM_FRACTION = 0.5  # item's side as a share of the frame height: inside the default guide box (0.6)
@@ -88,3 +91,41 @@ def still_frame(item: np.ndarray, seed: int = 0) -> np.ndarray:
     """One RGB frame as the video would show ``item`` (to pick items the model recognises)."""
     rng = np.random.default_rng(seed)
     return cv2.cvtColor(item_frame(item, _room(rng), rng), cv2.COLOR_BGR2RGB)
+
+
+class CountingVideo(VideoFileSource):
+    """A video source that counts how often it was opened and released."""
+
+    def __init__(self, path, **kwargs):
+        super().__init__(path, **kwargs)
+        self.opened = self.closed = 0
+        self.reads_since_open = 0
+
+    def open(self) -> None:
+        super().open()
+        self.opened += 1
+        self.reads_since_open = 0
+
+    def read(self):
+        self.reads_since_open += 1
+        return super().read()
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self.closed += 1
+        super().close()
+
+
+class FailingVideo(CountingVideo):
+    """Delivers ``good`` frames, then every read fails (an unplugged camera); remembers when that began."""
+
+    def __init__(self, path, good: int, **kwargs):
+        super().__init__(path, loop=True, **kwargs)
+        self.good = good
+        self.failing_since: float | None = None
+
+    def read(self):
+        if self.reads_since_open >= self.good:
+            self.failing_since = self.failing_since or time.monotonic()
+            return False, None
+        return super().read()

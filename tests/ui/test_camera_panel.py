@@ -15,7 +15,7 @@ from collections import Counter
 import cv2
 import numpy as np
 import pytest
-from camera_video import still_frame, write_item_video
+from camera_video import CountingVideo, FailingVideo, still_frame, write_item_video
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget
 
@@ -29,44 +29,6 @@ FPS = 30.0
 SECONDS_PER_ITEM = 1.2
 SETTLE_S = 0.35  # results this soon after a change of item may still show the previous one
 CLASSES = (1, 8, 9)  # Trouser, Bag, Ankle boot: distinct shapes the model knows well
-
-
-class CountingVideo(VideoFileSource):
-    """A video played as a camera that counts how often it was opened and released."""
-
-    def __init__(self, path, **kwargs):
-        super().__init__(path, **kwargs)
-        self.opened = self.closed = 0
-        self.reads_since_open = 0
-
-    def open(self) -> None:
-        super().open()
-        self.opened += 1
-        self.reads_since_open = 0
-
-    def read(self):
-        self.reads_since_open += 1
-        return super().read()
-
-    def close(self) -> None:
-        if self._capture is not None:
-            self.closed += 1
-        super().close()
-
-
-class FailingVideo(CountingVideo):
-    """Delivers ``good`` frames after each open, then every read fails (unplugged)."""
-
-    def __init__(self, path, good: int):
-        super().__init__(path, loop=True)
-        self.good = good
-        self.failing_since: float | None = None
-
-    def read(self):
-        if self.reads_since_open >= self.good:
-            self.failing_since = self.failing_since or time.monotonic()
-            return False, None
-        return super().read()
 
 
 @pytest.fixture(scope="module")

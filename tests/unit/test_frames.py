@@ -14,7 +14,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from camera_video import write_item_video
+from camera_video import CountingVideo, FailingVideo, write_item_video
 
 from fashion_desktop.core.frames import (
     CameraError,
@@ -40,44 +40,6 @@ def video(tmp_path_factory, fashion_mnist):
     path = tmp_path_factory.mktemp("video") / "items.avi"
     write_item_video(path, test.x[picks], test.y[picks], fps=FPS, seconds_per_item=0.5)
     return path
-
-
-class CountingVideo(VideoFileSource):
-    """A video source that counts how often it was opened and released."""
-
-    def __init__(self, path, **kwargs):
-        super().__init__(path, **kwargs)
-        self.opened = self.closed = 0
-        self.reads_since_open = 0
-
-    def open(self) -> None:
-        super().open()
-        self.opened += 1
-        self.reads_since_open = 0
-
-    def read(self):
-        self.reads_since_open += 1
-        return super().read()
-
-    def close(self) -> None:
-        if self._capture is not None:
-            self.closed += 1
-        super().close()
-
-
-class FailingVideo(CountingVideo):
-    """Delivers ``good`` frames, then every read fails (an unplugged camera); remembers when that began."""
-
-    def __init__(self, path, good: int, **kwargs):
-        super().__init__(path, loop=True, **kwargs)
-        self.good = good
-        self.failing_since: float | None = None
-
-    def read(self):
-        if self.reads_since_open >= self.good:
-            self.failing_since = self.failing_since or time.monotonic()
-            return False, None
-        return super().read()
 
 
 class FrozenVideo(CountingVideo):
