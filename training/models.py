@@ -72,6 +72,11 @@ def with_softmax(model: keras.Model) -> keras.Model:
     """
     from fashion_desktop.core.layers import HorizontalFlip  # noqa: PLC0415
 
+    # A fresh copy of the trained network: wrapping the compiled one would also save its optimizer's
+    # state (two more copies of every weight for Adam), tripling the file.
+    trained = model
+    model = keras.Model.from_config(trained.get_config())
+    model.set_weights(trained.get_weights())
     image = keras.Input((28, 28, 1), name="image")
     direct = layers.Softmax()(model(image))
     mirrored = layers.Softmax()(model(HorizontalFlip()(image)))
