@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
-from fashion_desktop.core.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 
 PREPROCESSING_VERSION = 2  # bump when core/prepare.py changes what the model is shown
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "model"
@@ -218,28 +217,33 @@ def deferred_interrupt():
             raise KeyboardInterrupt
 
 
-def save_outputs(out_dir: Path, model, meta: dict, cm, report_md_fn) -> dict:
-    """Write model.keras, model.json, report.md and confusion_matrix.png, each atomically."""
-    from training.models import with_softmax  # noqa: PLC0415
+def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
+    """Write model.keras, model.json, report.md and confusion_matrix.png.
+
+    Everything is made in a staging folder first; only then are the four files moved into place, with
+    Ctrl-C held off, so a failure or an interrupt before that point leaves the folder as it was.
+    """
     from training.report import confusion_png  # noqa: PLC0415
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    shipped = with_softmax(model)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".staging-") as staging:
-        staged = Path(staging) / "model.keras"
-        shipped.save(staged)
+        staged = Path(staging)
+        shipped.save(staged / "model.keras")
         meta = {
             **meta,
             "file": "model.keras",
-            "sha256": sha256_file(staged),
-            "file_bytes": staged.stat().st_size,
-            "parameters": int(model.count_params()),
+            "sha256": sha256_file(staged / "model.keras"),
+            "file_bytes": (staged / "model.keras").stat().st_size,
+            "parameters": int(shipped.count_params()),
         }
+        (staged / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        (staged / "confusion_matrix.png").write_bytes(confusion_png(cm))
+        (staged / "report.md").write_text(report_md_fn(meta), encoding="utf-8")
+        for f in staged.iterdir():
+            f.chmod(0o644)
         with deferred_interrupt():
-            atomic_write(out_dir / "model.keras", lambda p: p.write_bytes(staged.read_bytes()), suffix=".keras")
-            atomic_write_text(out_dir / "model.json", json.dumps(meta, indent=2) + "\n")
-            atomic_write_bytes(out_dir / "confusion_matrix.png", confusion_png(cm))
-            atomic_write_text(out_dir / "report.md", report_md_fn(meta))
+            for name in ("model.keras", "model.json", "confusion_matrix.png", "report.md"):
+                os.replace(staged / name, out_dir / name)
     return meta
 
 
@@ -254,6 +258,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
     import tensorflow as tf  # noqa: PLC0415
 
     from training.evaluate import evaluate  # noqa: PLC0415
+    from training.models import with_softmax  # noqa: PLC0415
     from training.report import markdown  # noqa: PLC0415
 
     started = time.monotonic()
@@ -262,7 +267,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
         f"data: {len(train.y)} training, {len(ds.val.y)} validation, {len(ds.test.y)} test images from {ds.source}",
         file=sys.stderr,
     )
-    model = fit(cfg, train, ds.val, load_photos(cfg))
+    model = with_softmax(fit(cfg, train, ds.val, load_photos(cfg)))  # the model as shipped is scored
     metrics = evaluate(model, ds.test.x, ds.test.y)
     if cfg.photos:
         metrics["real_photos"] = evaluate_photos(model, cfg)

@@ -64,7 +64,7 @@ def test_failed_save_leaves_previous_model_intact(trained, tmp_path, monkeypatch
     target.mkdir()
     for f in out.iterdir():
         (target / f.name).write_bytes(f.read_bytes())
-    before = {f.name: f.read_bytes() for f in target.iterdir()}
+    before = {f.name: tr.sha256_file(f) for f in target.iterdir()}
     import keras
 
     import fashion_desktop.core.layers  # noqa: F401
@@ -83,7 +83,7 @@ def test_failed_save_leaves_previous_model_intact(trained, tmp_path, monkeypatch
             meta["metrics"]["clean"]["confusion_matrix"],
             lambda m: "",
         )
-    after = {f.name: f.read_bytes() for f in target.iterdir()}
+    after = {f.name: tr.sha256_file(f) for f in target.iterdir()}
     assert after == before  # no half-written files, no leftovers
 
 
