@@ -135,7 +135,23 @@ def describe_source(source: object) -> str:
     return "picture"
 
 
-class AnalysisWorker(QObject):
+class _ThreadOwner(QObject):
+    """A worker that owns one _LoopThread: starting, stopping (and waiting) and asking after it."""
+
+    _thread: _LoopThread
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the loop to end and wait for it: work under way is finished first (milliseconds)."""
+        self._thread.stop()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+
+class AnalysisWorker(_ThreadOwner):
     """Loads the model, then analyses pictures one at a time; a request made while busy replaces any waiting one."""
 
     progress = Signal(str)  # what the worker is doing, for the status bar
@@ -159,9 +175,6 @@ class AnalysisWorker(QObject):
         self._thread = _LoopThread(self._run, "AnalysisWorker", wake=self._mailbox.close)
 
     # -- GUI-thread API ------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._thread.start()
-
     def request(self, source: object, name: str | None = None) -> int:
         """Ask for ``source`` to be analysed; returns the request's id (ids only grow)."""
         request_id = next(self._ids)
@@ -173,13 +186,6 @@ class AnalysisWorker(QObject):
             self._model_dir = model_dir
         self._reload.set()
         self._mailbox.wake()
-
-    def stop(self) -> None:
-        """Ask the loop to end and wait for it: a picture being analysed is finished first (milliseconds)."""
-        self._thread.stop()
-
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
 
     # -- worker thread -------------------------------------------------------------------------------
     def _run(self) -> None:
@@ -237,7 +243,7 @@ class BatchRow:
     error: str | None = None
 
 
-class BatchWorker(QObject):
+class BatchWorker(_ThreadOwner):
     """Classifies the image files of folders (and files) one by one; cancel with ``cancel``."""
 
     progress = Signal(int, int)  # files done, files in all
@@ -251,17 +257,8 @@ class BatchWorker(QObject):
         self._classifier = classifier
         self._thread = _LoopThread(self._run, "BatchWorker")
 
-    def start(self) -> None:
-        self._thread.start()
-
     def cancel(self) -> None:
         self._thread.requestInterruption()
-
-    def stop(self) -> None:
-        self._thread.stop()
-
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
 
     def _run(self) -> None:
         from fashion_desktop.core.analysis import analyze, find_images
