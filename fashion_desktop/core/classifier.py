@@ -126,7 +126,10 @@ def _compiled_call(model):
     import tensorflow as tf  # noqa: PLC0415 - already imported by Keras at this point
 
     spec = tf.TensorSpec((None, 28, 28, 1), tf.uint8)
-    return tf.function(lambda x: model(x, training=False), input_signature=[spec], reduce_retracing=True)
+    # autograph=False: nothing to convert, and a frozen app has no source for autograph to read.
+    return tf.function(
+        lambda x: model(x, training=False), input_signature=[spec], reduce_retracing=True, autograph=False
+    )
 
 
 def _load_keras(path: Path):
