@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -98,7 +99,8 @@ class Classifier:
                 f"The model file {path} does not match model.json (sha256 {digest[:12]}..., expected "
                 f"{meta['sha256'][:12]}...): it was changed or damaged. {FIX_HINT}"
             )
-        model = _load_keras(path)
+        with _quiet_native_stderr():
+            model = _load_keras(path)
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
         if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (NUM_CLASSES,):
             raise ModelError(
@@ -106,7 +108,8 @@ class Classifier:
                 f"Fashion Lens needs (28, 28, 1) -> ({NUM_CLASSES},). {FIX_HINT}"
             )
         clf = cls(model, meta, model_dir)
-        clf.predict(np.zeros((1, 28, 28), np.uint8))  # warm-up: builds the graph once, off the hot path
+        with _quiet_native_stderr():
+            clf.predict(np.zeros((1, 28, 28), np.uint8))  # warm-up: builds the graph once, off the hot path
         return clf
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
@@ -130,6 +133,28 @@ def _compiled_call(model):
     return tf.function(
         lambda x: model(x, training=False), input_signature=[spec], reduce_retracing=True, autograph=False
     )
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence what TensorFlow's C++ side prints while it is imported ("oneDNN custom operations are on",
+    "Could not find cuda drivers"): absl writes it before any log level applies. Python-level errors
+    are raised as exceptions after the stream is restored, so nothing a person needs is lost."""
+    if os.environ.get("FASHION_LENS_VERBOSE"):
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr (a windowed build): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _load_keras(path: Path):
