@@ -6,6 +6,8 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from fashion_desktop.ui.image_view import fit_rect
+
 GUIDE_HINT = "Hold the item inside the box"
 
 
@@ -82,12 +84,7 @@ class LiveView(QWidget):
 
     # -- geometry ------------------------------------------------------------------------------------
     def picture_rect(self) -> QRect:
-        if self._image is None:
-            return QRect()
-        size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        rect = QRect(0, 0, max(1, size.width()), max(1, size.height()))
-        rect.moveCenter(self.rect().center())
-        return rect
+        return fit_rect(self._image.size(), self.rect()) if self._image is not None else QRect()
 
     def guide_rect(self) -> QRectF:
         """The guide box on screen (same rule as core.frames.guide_rect, in widget coordinates)."""

@@ -9,6 +9,14 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 PLACEHOLDER = "Open a picture (Ctrl+O), drop one here, or paste one (Ctrl+V)"
 
 
+def fit_rect(picture: QSize, area: QRect) -> QRect:
+    """The largest rectangle of ``picture``'s aspect ratio that fits in ``area``, centred in it."""
+    size = picture.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    rect = QRect(0, 0, max(1, size.width()), max(1, size.height()))
+    rect.moveCenter(area.center())
+    return rect
+
+
 class ImageView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -53,12 +61,7 @@ class ImageView(QWidget):
     # -- painting ------------------------------------------------------------------------------------
     def target_rect(self) -> QRect:
         """Where the picture goes: as large as fits, aspect kept, centred."""
-        if self._photo is None:
-            return QRect()
-        size = self._photo.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        rect = QRect(0, 0, max(1, size.width()), max(1, size.height()))
-        rect.moveCenter(self.rect().center())
-        return rect
+        return fit_rect(self._photo.size(), self.rect()) if self._photo is not None else QRect()
 
     def _scaled(self, key: str, image: QImage, size: QSize) -> QPixmap:
         cached = self._cache.get(key)
