@@ -13,8 +13,6 @@ from pathlib import Path
 
 from fashion_desktop.core import CLASS_NAMES
 
-BATCH = 32  # pictures per model call: amortises the call overhead without holding many photos in memory
-
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -48,35 +46,17 @@ def _row(analysis, top_k: int) -> dict:
 
 
 def _results(paths: list[Path], classifier, progress) -> Iterator[dict]:
-    """Rows in input order; decoding failures become error rows and the run goes on."""
-    from fashion_desktop.core.analysis import analyze_many  # noqa: PLC0415
-    from fashion_desktop.core.images import ImageError, load_image  # noqa: PLC0415
+    """Rows in input order; a file that fails becomes an error row and the run goes on."""
+    from fashion_desktop.core.analysis import analyze_files  # noqa: PLC0415
+    from fashion_desktop.core.images import ImageError  # noqa: PLC0415
 
-    done = 0
-    for start in range(0, len(paths), BATCH):
-        chunk = paths[start : start + BATCH]
-        decoded, rows = [], {}
-        for i, path in enumerate(chunk):
-            try:
-                decoded.append((i, load_image(path)))
-            except ImageError as exc:
-                rows[i] = {"path": str(path), "error": str(exc)}
-        analyses = analyze_many([img for _, img in decoded], classifier)
-        for (i, _), analysis in zip(decoded, analyses):
-            rows[i] = analysis
-        for i, path in enumerate(chunk):
-            item = rows[i]
-            if not isinstance(item, dict):
-                item = _with_path(item, path)
-            yield item
-            done += 1
-            progress(done, len(paths))
-
-
-def _with_path(analysis, path: Path):
-    from dataclasses import replace  # noqa: PLC0415
-
-    return replace(analysis, source=str(path))
+    for done, (path, result) in enumerate(analyze_files(paths, classifier), start=1):
+        if isinstance(result, ImageError):
+            result = {"path": str(path), "error": str(result)}
+        elif isinstance(result, Exception):
+            result = {"path": str(path), "error": f"{type(result).__name__}: {result}"}
+        yield result
+        progress(done, len(paths))
 
 
 def _progress_bar(enabled: bool):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,24 +69,87 @@ def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifie
     return Analysis(rgb, blur, edges, model_input, prediction, classifier.judge_known(probs), timings, source)
 
 
-def analyze_many(images: Sequence, classifier: Classifier) -> list[Analysis]:
-    """Analyse several pictures with one batched model call. Every item must decode (see ``analyze``)."""
-    staged = []
-    for image in images:
-        timings: dict[str, float] = {}
-        rgb, source = _decode(image, timings)
-        staged.append((rgb, source, timings, *_features(rgb, timings)))
+BATCH = 32  # pictures per model call in folder runs: amortises the call without holding many photos
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A picture decoded and measured, waiting for its turn in a batched model call."""
+
+    rgb: np.ndarray
+    source: str | None
+    timings: dict
+    blur: BlurReport
+    edges: np.ndarray
+    model_input: np.ndarray
+
+
+def _stage(image) -> _Staged:
+    timings: dict[str, float] = {}
+    rgb, source = _decode(image, timings)
+    return _Staged(rgb, source, timings, *_features(rgb, timings))
+
+
+def _try_stage(image) -> _Staged | Exception:
+    try:
+        return _stage(image)
+    except Exception as exc:  # noqa: BLE001 - handed back to the caller with its file, never lost
+        return exc
+
+
+def default_workers() -> int:
+    """Threads for decoding and measuring pictures: one per CPU core (OpenCV and NumPy release the GIL)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
     if not staged:
         return []
     t = time.perf_counter()
-    probs = classifier.predict(np.stack([s[5] for s in staged]))
+    probs = classifier.predict(np.stack([s.model_input for s in staged]))
     per_item = (time.perf_counter() - t) * 1e3 / len(staged)
     out = []
-    for (rgb, source, timings, blur, edges, model_input), p in zip(staged, probs):
-        timings["classify"] = per_item
+    for s, p in zip(staged, probs):
+        timings = {**s.timings, "classify": per_item}
         prediction = Prediction.from_probabilities(p)
-        out.append(Analysis(rgb, blur, edges, model_input, prediction, classifier.judge_known(p), timings, source))
+        known = classifier.judge_known(p)
+        out.append(Analysis(s.rgb, s.blur, s.edges, s.model_input, prediction, known, timings, s.source))
     return out
+
+
+def analyze_many(images: Sequence, classifier: Classifier, workers: int | None = None) -> list[Analysis]:
+    """Analyse several pictures with one batched model call. Every item must decode (see ``analyze``).
+
+    Decoding and the per-picture stages run on ``workers`` threads (default: one per core).
+    """
+    workers = workers or default_workers()
+    if workers == 1 or len(images) < 2:
+        staged = [_stage(image) for image in images]
+    else:
+        with ThreadPoolExecutor(min(workers, len(images)), thread_name_prefix="analyze") as pool:
+            staged = list(pool.map(_stage, images))
+    return _classify(staged, classifier)
+
+
+def analyze_files(
+    paths: Sequence[str | os.PathLike], classifier: Classifier, batch: int = BATCH, workers: int | None = None
+) -> Iterator[tuple[Path, Analysis | Exception]]:
+    """(path, Analysis) for each file in order, or (path, exception) for one that failed; the run goes on.
+
+    Folder batches in the window and ``fashion-classify`` both use this. Files are decoded and measured
+    on ``workers`` threads (default: one per core), ``batch`` at a time, with one model call per batch,
+    so memory stays at about ``batch`` decoded photos. Stopping the iteration stops the work after the
+    batch in hand.
+    """
+    paths = [Path(p) for p in paths]
+    workers = workers or default_workers()
+    with ThreadPoolExecutor(workers, thread_name_prefix="analyze") as pool:
+        for start in range(0, len(paths), batch):
+            chunk = paths[start : start + batch]
+            staged = list(pool.map(_try_stage, chunk)) if workers > 1 else [_try_stage(p) for p in chunk]
+            analyses = iter(_classify([s for s in staged if isinstance(s, _Staged)], classifier))
+            for path, s in zip(chunk, staged):
+                yield path, (next(analyses) if isinstance(s, _Staged) else s)
 
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})

@@ -18,6 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
+BATCH_ROWS = 8  # files per model call in folder batches (decoded and measured on one thread per core)
+
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
@@ -261,7 +263,7 @@ class BatchWorker(_ThreadOwner):
         self._thread.requestInterruption()
 
     def _run(self) -> None:
-        from fashion_desktop.core.analysis import analyze, find_images
+        from fashion_desktop.core.analysis import analyze_files, find_images
         from fashion_desktop.core.images import ImageError
 
         try:
@@ -272,19 +274,18 @@ class BatchWorker(_ThreadOwner):
             return
         total, done = len(files), 0
         self.progress.emit(0, total)
-        for path in files:
-            if self._thread.isInterruptionRequested():
-                break
-            try:
-                a = analyze(path, self._classifier)
-            except ImageError as exc:
-                row = BatchRow(path, error=str(exc))
-            except Exception as exc:  # noqa: BLE001 - one odd file must not end the batch
-                row = BatchRow(path, error=f"{type(exc).__name__}: {exc}")
+        # Small batches: rows keep coming several times a second and Cancel waits for one batch at most.
+        for path, result in analyze_files(files, self._classifier, batch=BATCH_ROWS):
+            if isinstance(result, ImageError):
+                row = BatchRow(path, error=str(result))
+            elif isinstance(result, Exception):  # one odd file must not end the batch
+                row = BatchRow(path, error=f"{type(result).__name__}: {result}")
             else:
-                p = a.prediction
-                row = BatchRow(path, p.label, p.confidence, bool(a.blur.blurry), float(a.blur.score))
+                p = result.prediction
+                row = BatchRow(path, p.label, p.confidence, bool(result.blur.blurry), float(result.blur.score))
             done += 1
             self.row_ready.emit(row)
             self.progress.emit(done, total)
+            if self._thread.isInterruptionRequested():
+                break
         self.finished.emit(done, done < total)

@@ -68,6 +68,25 @@ def test_analyze_many_matches_analyze(classifier):
         np.testing.assert_allclose(b.prediction.probabilities, single.prediction.probabilities, atol=1e-5)
 
 
+def test_analyze_files_keeps_order_and_goes_on_past_a_bad_file(tmp_path, classifier):
+    """Folder runs: files decoded on several threads, batched model calls, results in input order."""
+    from fashion_desktop.core.analysis import analyze, analyze_files
+    from fashion_desktop.core.images import ImageError
+
+    photos = sorted(SAMPLES.glob("*.jpg"))[:5]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(photos[0].read_bytes()[:200])  # a truncated JPEG
+    paths = [photos[0], photos[1], broken, *photos[2:]]
+    results = list(analyze_files(paths, classifier, batch=2, workers=3))
+    assert [p for p, _ in results] == paths
+    assert isinstance(results[2][1], ImageError)
+    for path, result in results[:2] + results[3:]:
+        single = analyze(path, classifier)
+        assert result.source == str(path)
+        np.testing.assert_array_equal(result.model_input, single.model_input)  # same input in any thread
+        np.testing.assert_allclose(result.prediction.probabilities, single.prediction.probabilities, atol=1e-5)
+
+
 @pytest.mark.skipif(not (SHARED / "realworld").is_dir(), reason="../shared/realworld not present")
 def test_realworld_sample_runs_end_to_end(classifier):
     from fashion_desktop.core.analysis import analyze
