@@ -37,6 +37,19 @@ def trained(small_data_dir, tmp_path_factory):
     return out, meta
 
 
+def test_a_rerun_with_the_same_seed_gives_the_same_weights(small_data_dir):
+    """What makes "rerunning the command reproduces its figures" hold: training is deterministic."""
+    cfg = tr.TrainConfig(epochs=1, batch_size=64, data_dir=str(small_data_dir), val_fraction=0.1, subset=512)
+
+    def weights():
+        tr.setup(cfg.seed)
+        ds, train = tr.prepare_data(cfg)
+        return tr.fit(cfg, train, ds.val).get_weights()
+
+    first, second = weights(), weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
 def test_short_run_writes_a_model_that_loads_and_matches_its_sha256(trained):
     from fashion_desktop.core.classifier import Classifier
 
