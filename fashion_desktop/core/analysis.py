@@ -57,18 +57,6 @@ def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, n
     return blur, edges, model_input
 
 
-def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifier) -> Analysis:
-    """Analyse one picture: an RGB uint8 array, a path, or encoded bytes. Raises ImageError for bad files."""
-    timings: dict[str, float] = {}
-    rgb, source = _decode(image, timings)
-    blur, edges, model_input = _features(rgb, timings)
-    t = time.perf_counter()
-    probs = classifier.predict(model_input[None])[0]
-    timings["classify"] = (time.perf_counter() - t) * 1e3
-    prediction = Prediction.from_probabilities(probs)
-    return Analysis(rgb, blur, edges, model_input, prediction, classifier.judge_known(probs), timings, source)
-
-
 BATCH = 32  # pictures per model call in folder runs: amortises the call without holding many photos
 
 
@@ -115,6 +103,11 @@ def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
         known = classifier.judge_known(p)
         out.append(Analysis(s.rgb, s.blur, s.edges, s.model_input, prediction, known, timings, s.source))
     return out
+
+
+def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifier) -> Analysis:
+    """Analyse one picture: an RGB uint8 array, a path, or encoded bytes. Raises ImageError for bad files."""
+    return _classify([_stage(image)], classifier)[0]
 
 
 def analyze_many(images: Sequence, classifier: Classifier, workers: int | None = None) -> list[Analysis]:
