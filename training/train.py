@@ -184,6 +184,7 @@ class _BestWeights:
 
 def evaluate_photos(model, cfg: TrainConfig) -> dict:
     """Held-out photos: the "known" threshold is fixed on the validation part, figures on all of them."""
+    from fashion_desktop.core.classifier import certainty  # noqa: PLC0415
     from training.evaluate import predict_proba  # noqa: PLC0415
     from training.photo_eval import calibrate_known_threshold, photo_metrics  # noqa: PLC0415
     from training.photos import find_photos, prepare_photos  # noqa: PLC0415
@@ -191,7 +192,7 @@ def evaluate_photos(model, cfg: TrainConfig) -> dict:
     photos = find_photos(cfg.photos, held_out=True)
     probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
     calib = [i for i, p in enumerate(photos.paths) if "validation" in p.parts]
-    threshold = calibrate_known_threshold(probs[calib].max(axis=1), [photos.folders[i] for i in calib])
+    threshold = calibrate_known_threshold(certainty(probs[calib]), [photos.folders[i] for i in calib])
     return photo_metrics(probs, photos.folders, threshold)
 
 
@@ -293,8 +294,9 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
             "keras": keras.__version__,
         },
         "metrics": metrics,
-        # Below this top probability a picture is "not a fashion item I know"; null: not calibrated.
+        # Below this score (certainty) a picture is "not a fashion item I know"; null: not calibrated.
         "known_threshold": metrics["real_photos"]["known_threshold"] if cfg.photos else None,
+        "known_score": metrics["real_photos"]["known_score"] if cfg.photos else None,
         **(extra_meta or {}),
     }
     meta = save_outputs(out_dir, model, meta, metrics["clean"]["confusion_matrix"], markdown)
