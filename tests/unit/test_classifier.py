@@ -1,0 +1,91 @@
+"""Loading the model (every way it can be missing or damaged) and the "known item" verdict."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from fashion_desktop.core import CLASS_NAMES
+from fashion_desktop.core.classifier import Classifier, ModelError, certainty
+from fashion_desktop.resources import model_dir as bundled_model_dir
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    """A writable copy of the bundled model folder."""
+    folder = tmp_path / "model"
+    shutil.copytree(bundled_model_dir(), folder)
+    return folder
+
+
+def _edit_meta(folder, **changes):
+    meta = json.loads((folder / "model.json").read_text())
+    meta.update(changes)
+    for key in [k for k, v in changes.items() if v is None]:
+        del meta[key]
+    (folder / "model.json").write_text(json.dumps(meta))
+
+
+def test_missing_model_description_is_a_clear_error(model_copy):
+    (model_copy / "model.json").unlink()
+    with pytest.raises(ModelError, match="model.json is missing"):
+        Classifier.load(model_copy)
+
+
+def test_damaged_model_description_is_a_clear_error(model_copy):
+    (model_copy / "model.json").write_text('{"file": "model.keras", ')
+    with pytest.raises(ModelError, match="is damaged"):
+        Classifier.load(model_copy)
+
+
+def test_missing_model_file_is_a_clear_error(model_copy):
+    (model_copy / "model.keras").unlink()
+    with pytest.raises(ModelError, match="is missing"):
+        Classifier.load(model_copy)
+
+
+def test_tampered_model_file_is_refused_before_it_is_loaded(model_copy):
+    data = bytearray((model_copy / "model.keras").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (model_copy / "model.keras").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match model.json"):
+        Classifier.load(model_copy)
+
+
+def test_unloadable_model_file_with_a_matching_checksum_is_a_clear_error(model_copy):
+    garbage = b"not a keras archive"
+    (model_copy / "model.keras").write_bytes(garbage)
+    _edit_meta(model_copy, sha256=hashlib.sha256(garbage).hexdigest())
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        Classifier.load(model_copy)
+
+
+def test_wrong_class_list_is_refused(model_copy):
+    _edit_meta(model_copy, class_names=list(reversed(CLASS_NAMES)))
+    with pytest.raises(ModelError, match="not Fashion-MNIST's ten"):
+        Classifier.load(model_copy)
+
+
+def test_certainty_is_high_for_one_class_or_one_kind_of_shoe_and_low_when_spread():
+    one_class = np.eye(10)[3]
+    shoes_unsure_which = np.array([0, 0, 0, 0, 0, 0.34, 0, 0.33, 0, 0.33])
+    tops_unsure_which = np.array([0.34, 0, 0.33, 0, 0, 0, 0.33, 0, 0, 0])
+    even = np.full(10, 0.1)
+    scores = certainty(np.stack([one_class, shoes_unsure_which, tops_unsure_which, even]))
+    assert scores[0] == pytest.approx(1.0) and scores[1] == pytest.approx(1.0)
+    assert scores[2] < 0.5 and scores[3] < 0.1
+
+
+def test_known_verdict_uses_the_score_its_threshold_was_calibrated_on(model_copy):
+    probs = np.array([0.5, 0, 0, 0, 0, 0, 0.5, 0, 0, 0])  # T-shirt or shirt, evenly
+    _edit_meta(model_copy, known_score="certainty", known_threshold=0.8)
+    report = Classifier.load(model_copy).judge_known(probs)
+    assert report.score == pytest.approx(float(certainty(probs))) and not report.known
+    # A model folder from before the certainty score: its threshold is on the top probability.
+    _edit_meta(model_copy, known_score=None, known_threshold=0.4)
+    report = Classifier.load(model_copy).judge_known(probs)
+    assert report.score == pytest.approx(0.5) and report.known
