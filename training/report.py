@@ -140,7 +140,8 @@ def photos_markdown(rp: dict, root: str | None) -> list[str]:
         "",
         f"Top-1 {_pct(rp['top1'])} (lowest folder {_pct(rp['min_folder_top1'])}); "
         f"unknown items judged unrecognised {_pct(rp['unknown_detected'] or 0)}, known items judged "
-        f"unrecognised {_pct(rp['known_judged_unknown'] or 0)} at threshold {rp['known_threshold']:.3f}.",
+        f"unrecognised {_pct(rp['known_judged_unknown'] or 0)} at threshold {rp['known_threshold']:.3f} "
+        f"on the {rp.get('known_score', 'top probability')} score.",
         "",
         "| folder | photos | top-1 / judged unknown |",
         "| --- | --- | --- |",
