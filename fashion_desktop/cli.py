@@ -47,14 +47,11 @@ def _row(analysis, top_k: int) -> dict:
 
 def _results(paths: list[Path], classifier, progress) -> Iterator[dict]:
     """Rows in input order; a file that fails becomes an error row and the run goes on."""
-    from fashion_desktop.core.analysis import analyze_files  # noqa: PLC0415
-    from fashion_desktop.core.images import ImageError  # noqa: PLC0415
+    from fashion_desktop.core.analysis import analyze_files, failure_message  # noqa: PLC0415
 
     for done, (path, result) in enumerate(analyze_files(paths, classifier), start=1):
-        if isinstance(result, ImageError):
-            result = {"path": str(path), "error": str(result)}
-        elif isinstance(result, Exception):
-            result = {"path": str(path), "error": f"{type(result).__name__}: {result}"}
+        if isinstance(result, Exception):
+            result = {"path": str(path), "error": failure_message(result)}
         yield result
         progress(done, len(paths))
 

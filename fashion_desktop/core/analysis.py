@@ -14,7 +14,7 @@ import numpy as np
 from fashion_desktop.core.blur import BlurReport, measure_blur
 from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
 from fashion_desktop.core.edges import detect_edges
-from fashion_desktop.core.images import load_image
+from fashion_desktop.core.images import ImageError, load_image
 from fashion_desktop.core.prepare import to_model_input
 
 
@@ -85,9 +85,10 @@ def _try_stage(image) -> _Staged | Exception:
         return exc
 
 
-def default_workers() -> int:
-    """Threads for decoding and measuring pictures: one per CPU core (OpenCV and NumPy release the GIL)."""
-    return max(1, os.cpu_count() or 1)
+def failure_message(exc: Exception) -> str:
+    """What a folder run shows for a file that failed: an ImageError says it in words; anything else
+    is unexpected, so its type is kept."""
+    return str(exc) if isinstance(exc, ImageError) else f"{type(exc).__name__}: {exc}"
 
 
 def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
@@ -110,20 +111,6 @@ def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifie
     return _classify([_stage(image)], classifier)[0]
 
 
-def analyze_many(images: Sequence, classifier: Classifier, workers: int | None = None) -> list[Analysis]:
-    """Analyse several pictures with one batched model call. Every item must decode (see ``analyze``).
-
-    Decoding and the per-picture stages run on ``workers`` threads (default: one per core).
-    """
-    workers = workers or default_workers()
-    if workers == 1 or len(images) < 2:
-        staged = [_stage(image) for image in images]
-    else:
-        with ThreadPoolExecutor(min(workers, len(images)), thread_name_prefix="analyze") as pool:
-            staged = list(pool.map(_stage, images))
-    return _classify(staged, classifier)
-
-
 def analyze_files(
     paths: Sequence[str | os.PathLike], classifier: Classifier, batch: int = BATCH, workers: int | None = None
 ) -> Iterator[tuple[Path, Analysis | Exception]]:
@@ -135,11 +122,11 @@ def analyze_files(
     batch in hand.
     """
     paths = [Path(p) for p in paths]
-    workers = workers or default_workers()
-    with ThreadPoolExecutor(workers, thread_name_prefix="analyze") as pool:
+    # OpenCV and NumPy release the GIL, so one thread per core decodes and measures in parallel.
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1, thread_name_prefix="analyze") as pool:
         for start in range(0, len(paths), batch):
             chunk = paths[start : start + batch]
-            staged = list(pool.map(_try_stage, chunk)) if workers > 1 else [_try_stage(p) for p in chunk]
+            staged = list(pool.map(_try_stage, chunk))
             analyses = iter(_classify([s for s in staged if isinstance(s, _Staged)], classifier))
             for path, s in zip(chunk, staged):
                 yield path, (next(analyses) if isinstance(s, _Staged) else s)

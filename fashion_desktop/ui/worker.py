@@ -263,8 +263,7 @@ class BatchWorker(_ThreadOwner):
         self._thread.requestInterruption()
 
     def _run(self) -> None:
-        from fashion_desktop.core.analysis import analyze_files, find_images
-        from fashion_desktop.core.images import ImageError
+        from fashion_desktop.core.analysis import analyze_files, failure_message, find_images
 
         try:
             files = find_images(self._paths)
@@ -276,10 +275,8 @@ class BatchWorker(_ThreadOwner):
         self.progress.emit(0, total)
         # Small batches: rows keep coming several times a second and Cancel waits for one batch at most.
         for path, result in analyze_files(files, self._classifier, batch=BATCH_ROWS):
-            if isinstance(result, ImageError):
-                row = BatchRow(path, error=str(result))
-            elif isinstance(result, Exception):  # one odd file must not end the batch
-                row = BatchRow(path, error=f"{type(result).__name__}: {result}")
+            if isinstance(result, Exception):  # one odd file must not end the batch
+                row = BatchRow(path, error=failure_message(result))
             else:
                 p = result.prediction
                 row = BatchRow(path, p.label, p.confidence, bool(result.blur.blurry), float(result.blur.score))

@@ -58,16 +58,6 @@ def test_analysis_of_a_real_photo_is_complete(classifier):
     assert result.source == str(photo)
 
 
-def test_analyze_many_matches_analyze(classifier):
-    from fashion_desktop.core.analysis import analyze, analyze_many
-
-    photos = sorted(SAMPLES.glob("*.jpg"))[:3]
-    batch = analyze_many(photos, classifier)
-    for photo, b in zip(photos, batch):
-        single = analyze(photo, classifier)
-        np.testing.assert_allclose(b.prediction.probabilities, single.prediction.probabilities, atol=1e-5)
-
-
 def test_analyze_files_keeps_order_and_goes_on_past_a_bad_file(tmp_path, classifier):
     """Folder runs: files decoded on several threads, batched model calls, results in input order."""
     from fashion_desktop.core.analysis import analyze, analyze_files
