@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from fashion_desktop.core.classifier import certainty
+from fashion_desktop.core.classifier import KNOWN_SCORES
 from training.photos import FOLDER_CLASSES, UNKNOWN_FOLDERS
 
 KNOWN_SCORE = "certainty"  # recorded in model.json; the app judges "known" with the same score
+_known_score = KNOWN_SCORES[KNOWN_SCORE]
 
 MAX_FALSE_UNKNOWN = 0.08  # share of known-class photos we accept to call "unrecognised" when calibrating
 
 
-def calibrate_known_threshold(score: np.ndarray, folders: list[str]) -> float:
-    """The highest score threshold that calls at most MAX_FALSE_UNKNOWN of known photos unknown."""
+def calibrate_known_threshold(probs: np.ndarray, folders: list[str]) -> float:
+    """The highest KNOWN_SCORE threshold that calls at most MAX_FALSE_UNKNOWN of known photos unknown."""
     known = np.array([f not in UNKNOWN_FOLDERS for f in folders])
     if not known.any():
         return 0.0
-    return float(np.quantile(score[known], MAX_FALSE_UNKNOWN))
+    return float(np.quantile(_known_score(probs[known]), MAX_FALSE_UNKNOWN))
 
 
 def photo_metrics(probs: np.ndarray, folders: list[str], threshold: float) -> dict:
     """Top-1 (a set folder counts as right when the prediction is in its set), per folder, unknown rates."""
     pred = probs.argmax(axis=1)
-    conf = certainty(probs)
+    conf = _known_score(probs)
     per_folder, right_all = {}, []
     for folder in sorted(set(folders)):
         idx = [i for i, f in enumerate(folders) if f == folder]
