@@ -10,6 +10,19 @@ from PySide6.QtCore import QByteArray, QSettings
 MAX_RECENT = 10
 
 
+def _blob(key: str) -> property:
+    """A QByteArray setting (window geometry and state): None when absent or empty."""
+
+    def get(self: Settings) -> QByteArray | None:
+        value = self.store.value(key)
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_(self: Settings, value: QByteArray) -> None:
+        self.store.setValue(key, value)
+
+    return property(get, set_)
+
+
 class Settings:
     """Typed access to the app's QSettings; pass a QSettings of your own (an ini file) to keep tests apart."""
 
@@ -20,34 +33,10 @@ class Settings:
     def at(cls, ini_path: str | os.PathLike) -> Settings:
         return cls(QSettings(str(ini_path), QSettings.Format.IniFormat))
 
-    def _bytes(self, key: str) -> QByteArray | None:
-        value = self.store.value(key)
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
-
-    # window
-    @property
-    def geometry(self) -> QByteArray | None:
-        return self._bytes("window/geometry")
-
-    @geometry.setter
-    def geometry(self, value: QByteArray) -> None:
-        self.store.setValue("window/geometry", value)
-
-    @property
-    def window_state(self) -> QByteArray | None:
-        return self._bytes("window/state")
-
-    @window_state.setter
-    def window_state(self, value: QByteArray) -> None:
-        self.store.setValue("window/state", value)
-
-    @property
-    def splitter_state(self) -> QByteArray | None:
-        return self._bytes("window/splitter")
-
-    @splitter_state.setter
-    def splitter_state(self, value: QByteArray) -> None:
-        self.store.setValue("window/splitter", value)
+    # window: Qt's own saveGeometry/saveState blobs, None until first saved
+    geometry = _blob("window/geometry")
+    window_state = _blob("window/state")
+    splitter_state = _blob("window/splitter")
 
     # files
     @property
