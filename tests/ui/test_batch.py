@@ -11,11 +11,16 @@ from ui_helpers import wait_for_result
 from fashion_desktop.core.analysis import analyze
 
 
-def test_cancel_stops_a_long_batch(qtbot, window, sample_paths, tmp_path):
-    folder = tmp_path / "many"
+def _folder_of_copies(folder, sample_paths, n):
+    """A folder of ``n`` photos (the samples over and over): a batch long enough to interrupt."""
     folder.mkdir()
-    for i in range(60):
+    for i in range(n):
         shutil.copy(sample_paths[i % len(sample_paths)], folder / f"{i:03d}.jpg")
+    return folder
+
+
+def test_cancel_stops_a_long_batch(qtbot, window, sample_paths, tmp_path):
+    folder = _folder_of_copies(tmp_path / "many", sample_paths, 60)
     window.start_batch([folder], "many")
     qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1, timeout=30_000)
     window.batch_panel.cancel_button.click()
@@ -67,10 +72,7 @@ def test_batch_table_sorts_shows_and_exports_csv(qtbot, window, photo_folder, cl
 
 
 def test_a_new_batch_replaces_a_running_one_cleanly(qtbot, window, sample_paths, photo_folder, tmp_path):
-    folder = tmp_path / "first"
-    folder.mkdir()
-    for i in range(30):
-        shutil.copy(sample_paths[i % len(sample_paths)], folder / f"{i:03d}.jpg")
+    folder = _folder_of_copies(tmp_path / "first", sample_paths, 30)
     window.start_batch([folder], "first")
     qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1, timeout=30_000)
     window.start_batch([photo_folder], "second")  # the first is cancelled; its late signals are ignored
