@@ -4,10 +4,18 @@ The photos (``../shared/photos/clothing-dataset-small``, CC0) are labelled by th
 each folder allows a *set* of Fashion-MNIST classes, and hat/shorts/skirt allow none (they teach the
 model what "not a fashion item I know" looks like). Held out for measuring, never trained on: the
 whole ``validation`` part and every train photo whose name hashes to 0 mod 10.
+
+A folder's set is wide: the shoes folder cannot tell a sandal from a boot, and the set loss lets the
+model put every long-sleeved top in whichever of its three classes is easiest. ``photo_labels.csv``
+narrows it photo by photo: each shoe and each long-sleeved top was looked at and given the class it
+shows (``5`` sandal, ``7`` sneaker, ``9`` ankle boot; ``2`` pullover, ``6`` shirt), or left at the
+folder's set when it fits none clearly (pumps, ballet flats, cardigans). Photos not in the file keep
+their folder's set.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 import sys
@@ -33,19 +41,41 @@ FOLDER_CLASSES: dict[str, tuple[int, ...]] = {
     "skirt": (),
 }
 UNKNOWN_FOLDERS = frozenset(k for k, v in FOLDER_CLASSES.items() if not v)
+LABELS_FILE = Path(__file__).with_name("photo_labels.csv")
 
 
 @dataclass(frozen=True)
 class PhotoSet:
     paths: list[Path]
     folders: list[str]
+    classes: list[tuple[int, ...]]  # allowed classes of each photo: its own label, else its folder's set
 
     def targets(self) -> np.ndarray:
         """Multi-hot allowed-class rows; all zeros for an unknown item."""
         t = np.zeros((len(self.folders), NUM_CLASSES), np.float32)
-        for i, folder in enumerate(self.folders):
-            t[i, list(FOLDER_CLASSES[folder])] = 1.0
+        for i, allowed in enumerate(self.classes):
+            t[i, list(allowed)] = 1.0
         return t
+
+
+def load_photo_labels(path: str | os.PathLike = LABELS_FILE) -> dict[str, tuple[int, ...]]:
+    """``photo_labels.csv``: photo path relative to the collection (``train/shoes/x.jpg``) -> classes.
+
+    Each label must narrow its folder's set; anything else is a mistake in the file and is refused.
+    """
+    labels: dict[str, tuple[int, ...]] = {}
+    with open(path, newline="") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            photo = row["photo"]
+            classes = tuple(sorted(int(c) for c in row["classes"].split()))
+            folder = Path(photo).parent.name
+            if not classes or not set(classes) <= set(FOLDER_CLASSES.get(folder, ())):
+                raise ValueError(
+                    f"{path}, line {line}: {photo} is labelled {classes}, which is not a narrowing of its "
+                    f"folder's classes {FOLDER_CLASSES.get(folder)}"
+                )
+            labels[photo] = classes
+    return labels
 
 
 def is_held_out(path: Path) -> bool:
@@ -54,20 +84,27 @@ def is_held_out(path: Path) -> bool:
     return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % 10 == 0
 
 
-def find_photos(root: str | os.PathLike, held_out: bool) -> PhotoSet:
-    """The training (``held_out=False``) or measuring (``True``) part of the photo collection."""
+def find_photos(
+    root: str | os.PathLike, held_out: bool, labels: dict[str, tuple[int, ...]] | None = None
+) -> PhotoSet:
+    """The training (``held_out=False``) or measuring (``True``) part of the photo collection.
+
+    ``labels`` (default: ``photo_labels.csv``) narrow the classes of the photos they name."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"--photos {root}: no such folder")
-    paths, folders = [], []
+    if labels is None:
+        labels = load_photo_labels()
+    paths, folders, classes = [], [], []
     for path in sorted(root.rglob("*.jpg")):
         folder = path.parent.name
         if folder in FOLDER_CLASSES and is_held_out(path) == held_out:
             paths.append(path)
             folders.append(folder)
+            classes.append(labels.get(path.relative_to(root).as_posix(), FOLDER_CLASSES[folder]))
     if not paths:
         raise FileNotFoundError(f"--photos {root}: no photos in folders named {sorted(FOLDER_CLASSES)}")
-    return PhotoSet(paths, folders)
+    return PhotoSet(paths, folders, classes)
 
 
 def photo_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -192,7 +192,7 @@ def evaluate_photos(model, cfg: TrainConfig) -> dict:
     probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
     calib = [i for i, p in enumerate(photos.paths) if "validation" in p.parts]
     threshold = calibrate_known_threshold(probs[calib], [photos.folders[i] for i in calib])
-    return photo_metrics(probs, photos.folders, threshold)
+    return photo_metrics(probs, photos.folders, threshold, photos.classes)
 
 
 # ----------------------------------------------------------------------------- save
@@ -252,6 +252,12 @@ def machine_description() -> str:
 
 
 # ----------------------------------------------------------------------------- the whole run
+def _photo_labels_digest() -> str:
+    from training.photos import LABELS_FILE  # noqa: PLC0415
+
+    return hashlib.sha256(LABELS_FILE.read_bytes()).hexdigest()
+
+
 def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None = None) -> dict:
     setup(cfg.seed)
     import keras  # noqa: PLC0415
@@ -289,6 +295,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
             "machine": machine_description(),
             "data_source": ds.source,
             "train_class_counts": np.bincount(train.y, minlength=NUM_CLASSES).tolist(),
+            **({"photo_labels_sha256": _photo_labels_digest()} if cfg.photos else {}),
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
         },

@@ -1,0 +1,64 @@
+"""Per-photo labels that narrow a folder's set of classes, and the photo figures that use them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from training.photo_eval import photo_metrics
+from training.photos import FOLDER_CLASSES, LABELS_FILE, find_photos, load_photo_labels
+
+SHARED_PHOTOS = Path(__file__).resolve().parents[2].parent / "shared" / "photos" / "clothing-dataset-small"
+
+
+def test_the_committed_labels_narrow_their_folders_sets():
+    labels = load_photo_labels()
+    assert len(labels) > 400
+    for photo, classes in labels.items():
+        folder = Path(photo).parent.name
+        assert set(classes) < set(FOLDER_CLASSES[folder]), photo
+    # Every footwear class and both long-sleeve classes the file speaks for are there.
+    assert {c for v in labels.values() for c in v} >= {2, 5, 7, 9}
+
+
+def test_a_label_outside_its_folders_set_is_refused_with_its_line(tmp_path):
+    bad = tmp_path / "labels.csv"
+    bad.write_text("photo,classes\ntrain/shoes/a.jpg,7\ntrain/shoes/b.jpg,3\n")
+    with pytest.raises(ValueError, match=r"line 3: train/shoes/b\.jpg is labelled \(3,\)"):
+        load_photo_labels(bad)
+
+
+def test_find_photos_uses_a_photos_own_label_and_else_its_folders_set(tmp_path):
+    for rel in ("train/shoes/a.jpg", "train/shoes/b.jpg", "train/pants/c.jpg"):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(path), np.full((8, 8, 3), 200, np.uint8))
+    held = {p.name for p in find_photos(tmp_path, held_out=True, labels={}).paths}
+    photos = find_photos(tmp_path, held_out=False, labels={"train/shoes/a.jpg": (7,)})
+    by_name = {p.name: c for p, c in zip(photos.paths, photos.classes)}
+    assert by_name == {n: c for n, c in {"a.jpg": (7,), "b.jpg": (5, 7, 9), "c.jpg": (1,)}.items() if n not in held}
+    targets = photos.targets()
+    for row, allowed in zip(targets, photos.classes):
+        assert set(np.flatnonzero(row)) == set(allowed)
+
+
+def test_photo_metrics_judge_each_photo_by_its_own_classes():
+    probs = np.full((3, 10), 0.01, np.float32)
+    probs[0, 9], probs[1, 7], probs[2, 2] = 0.91, 0.91, 0.91  # boot, sneaker, pullover
+    folders = ["shoes", "shoes", "longsleeve"]
+    as_folders = photo_metrics(probs, folders, 0.0)
+    assert as_folders["top1"] == 1.0  # every prediction is in its folder's set ...
+    narrowed = photo_metrics(probs, folders, 0.0, [(7,), (7,), (2,)])
+    assert narrowed["top1"] == pytest.approx(2 / 3)  # ... but the first shoe is a sneaker, not a boot
+    assert narrowed["per_class"] == {"Pullover": {"n": 1, "top1": 1.0}, "Sneaker": {"n": 2, "top1": 0.5}}
+    assert narrowed["min_class_top1"] == 0.5
+
+
+@pytest.mark.skipif(not SHARED_PHOTOS.is_dir(), reason="../shared/photos is not beside the repository")
+def test_every_labelled_photo_exists_in_the_collection():
+    missing = [p for p in load_photo_labels() if not (SHARED_PHOTOS / p).is_file()]
+    assert not missing
+    assert LABELS_FILE.is_file()
