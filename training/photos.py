@@ -84,9 +84,7 @@ def is_held_out(path: Path) -> bool:
     return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % 10 == 0
 
 
-def find_photos(
-    root: str | os.PathLike, held_out: bool, labels: dict[str, tuple[int, ...]] | None = None
-) -> PhotoSet:
+def find_photos(root: str | os.PathLike, held_out: bool, labels: dict[str, tuple[int, ...]] | None = None) -> PhotoSet:
     """The training (``held_out=False``) or measuring (``True``) part of the photo collection.
 
     ``labels`` (default: ``photo_labels.csv``) narrow the classes of the photos they name."""
