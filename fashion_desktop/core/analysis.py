@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from fashion_desktop.core.blur import BlurReport, measure_blur
@@ -47,9 +48,12 @@ def _decode(image, timings: dict) -> tuple[np.ndarray, str | None]:
 
 def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, np.ndarray]:
     t0 = time.perf_counter()
-    blur = measure_blur(rgb)
+    gray = (
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
+    )  # blur and edges share it
+    blur = measure_blur(gray)
     t1 = time.perf_counter()
-    edges = detect_edges(rgb)
+    edges = detect_edges(gray)
     t2 = time.perf_counter()
     model_input = to_model_input(rgb)
     t3 = time.perf_counter()

@@ -56,14 +56,18 @@ def test_real_photo_gives_an_item_on_black():
     assert np.median(ring) < 10 and x.max() > 150
 
 
-def test_edges_follow_the_outline_at_picture_size():
-    img = np.full((400, 1000, 3), 255, np.uint8)
-    cv2.rectangle(img, (300, 100), (700, 300), (20, 20, 20), -1)
+@pytest.mark.parametrize("s", [1, 4])  # 1000 px: shrunk by 2 to find edges; 4000 px: by 6
+def test_edges_follow_the_outline_at_picture_size(s):
+    img = np.full((400 * s, 1000 * s, 3), 255, np.uint8)
+    cv2.rectangle(img, (300 * s, 100 * s), (700 * s, 300 * s), (20, 20, 20), -1)
     edges = detect_edges(img)
-    assert edges.shape == (400, 1000) and set(np.unique(edges)) <= {0, 255}
+    assert edges.shape == (400 * s, 1000 * s) and set(np.unique(edges)) <= {0, 255}
     ys, xs = np.nonzero(edges)
-    assert abs(xs.min() - 300) <= 4 and abs(xs.max() - 700) <= 4 and abs(ys.min() - 100) <= 4
-    assert edges[150:250, 400:600].max() == 0  # nothing inside the flat rectangle
+    tol = 4 * s
+    assert abs(xs.min() - 300 * s) <= tol and abs(xs.max() - 700 * s) <= tol and abs(ys.min() - 100 * s) <= tol
+    assert edges[150 * s : 250 * s, 400 * s : 600 * s].max() == 0  # nothing inside the flat rectangle
+    # The pipeline hands blur and edges one gray copy; it gives the same edges as the colour picture.
+    assert np.array_equal(detect_edges(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)), edges)
 
 
 def test_overlay_paints_edges_only():
