@@ -115,6 +115,14 @@ def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifie
     return _classify([_stage(image)], classifier)[0]
 
 
+def analyze_without_model(image: np.ndarray | str | os.PathLike | bytes) -> Analysis:
+    """What can be shown while no model is loaded: the picture, blur, edges and model input, through
+    the same stages as :func:`analyze`. ``prediction`` and ``known`` are None, the one place an
+    Analysis says "not classified"."""
+    s = _stage(image)
+    return Analysis(s.rgb, s.blur, s.edges, s.model_input, None, None, s.timings, s.source)  # type: ignore[arg-type]
+
+
 def analyze_files(
     paths: Sequence[str | os.PathLike], classifier: Classifier, batch: int = BATCH, workers: int | None = None
 ) -> Iterator[tuple[Path, Analysis | Exception]]:

@@ -227,7 +227,7 @@ class CameraWorker(QObject):
         # The guide box is centred, so the mirrored crop is the crop of the mirrored frame.
         crop = np.ascontiguousarray(crop[:, ::-1] if mirrored else crop)
         classifier = resolve_classifier(self._provider)
-        analysis = analyze(crop, classifier) if classifier is not None else layers.analyse_without_model(crop)
+        analysis = analyze(crop, classifier) if classifier is not None else layers.analyze_without_model(crop)
         smoothed = None
         if analysis.prediction is not None:
             probabilities = np.asarray(analysis.prediction.probabilities, np.float32)

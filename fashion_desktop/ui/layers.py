@@ -6,19 +6,15 @@ Imported only inside worker threads (it pulls in OpenCV and NumPy), so start-up 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PySide6.QtGui import QImage
 
-from fashion_desktop.core.analysis import Analysis, analyze
-from fashion_desktop.core.blur import measure_blur
+from fashion_desktop.core.analysis import Analysis, analyze, analyze_without_model
 from fashion_desktop.core.classifier import Classifier, ModelError
-from fashion_desktop.core.edges import detect_edges
-from fashion_desktop.core.images import ImageError, load_image
-from fashion_desktop.core.prepare import to_model_input
+from fashion_desktop.core.images import ImageError
 from fashion_desktop.ui.worker import ModelInfo
 
 __all__ = ["ImageError", "ModelError", "analyse_for_display", "load_model", "model_info"]
@@ -74,35 +70,12 @@ def display_layers(rgb: np.ndarray, edges: np.ndarray) -> tuple[QImage, QImage]:
     return to_qimage(rgb), to_qimage(layer)
 
 
-def analyse_without_model(source) -> Analysis:
-    """What can be shown without a model: the picture, its blur verdict, edges and model input."""
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    rgb = source if isinstance(source, np.ndarray) else load_image(source)
-    timings["decode"] = (time.perf_counter() - t) * 1e3
-    t = time.perf_counter()
-    blur, edges, model_input = measure_blur(rgb), detect_edges(rgb), to_model_input(rgb)
-    timings["features"] = (time.perf_counter() - t) * 1e3
-    label = str(source) if isinstance(source, (str, os.PathLike)) else None
-    # prediction and known stay None: the one place an Analysis says "not classified".
-    return Analysis(
-        image=rgb,
-        blur=blur,
-        edges=edges,
-        model_input=model_input,
-        prediction=None,
-        known=None,
-        timings_ms=timings,
-        source=label,
-    )
-
-
 def analyse_for_display(source, classifier: Classifier | None) -> tuple[Analysis, QImage, QImage, QImage]:
     """``core.analyze`` (or, with no model, everything but the prediction) plus the images to paint."""
     if isinstance(source, QImage):
         source = qimage_to_rgb(source)
     if isinstance(source, bytearray):
         source = bytes(source)
-    analysis = analyze(source, classifier) if classifier is not None else analyse_without_model(source)
+    analysis = analyze(source, classifier) if classifier is not None else analyze_without_model(source)
     photo, edge_layer = display_layers(analysis.image, analysis.edges)
     return analysis, photo, edge_layer, to_qimage(analysis.model_input)
