@@ -135,18 +135,26 @@ def photos_markdown(rp: dict, root: str | None) -> list[str]:
         "## Held-out real photos",
         "",
         f"Photos from `{root}` never trained on ({rp['n_known']} of known classes, {rp['n_unknown']} of "
-        "hats, shorts and skirts), through the app's own `prepare`. A folder that allows several classes "
-        "counts as right when the prediction is one of them.",
+        "hats, shorts and skirts), through the app's own `prepare`. By folder, a folder that allows several "
+        "classes counts as right when the prediction is one of them; by label, each photo is judged by its "
+        "own classes from `training/photo_labels.csv` (shoes and long-sleeved tops), else its folder's.",
         "",
-        f"Top-1 {_pct(rp['top1'])} (lowest folder {_pct(rp['min_folder_top1'])}); "
+        f"Top-1 by folder {_pct(rp['top1'])} (lowest folder {_pct(rp['min_folder_top1'])}), by label "
+        f"{_pct(rp.get('top1_labelled', rp['top1']))}; "
         f"unknown items judged unrecognised {_pct(rp['unknown_detected'] or 0)}, known items judged "
         f"unrecognised {_pct(rp['known_judged_unknown'] or 0)} at threshold {rp['known_threshold']:.3f} "
         f"on the {rp.get('known_score', 'top probability')} score.",
         "",
-        "| folder | photos | top-1 / judged unknown |",
-        "| --- | --- | --- |",
+        "| folder | photos | top-1 by folder / judged unknown | top-1 by label |",
+        "| --- | --- | --- | --- |",
     ]
     for folder, v in rp["per_folder"].items():
         figure = _pct(v["top1"]) if "top1" in v else f"{_pct(v['judged_unknown'])} unknown"
-        lines.append(f"| {folder} | {v['n']} | {figure} |")
+        labelled = _pct(v["top1_labelled"]) if "top1_labelled" in v else ""
+        lines.append(f"| {folder} | {v['n']} | {figure} | {labelled} |")
+    if rp.get("per_class"):
+        lines += ["", "Photos with exactly one allowed class, per class:", "", "| class | photos | top-1 |"]
+        lines.append("| --- | --- | --- |")
+        for name, v in rp["per_class"].items():
+            lines.append(f"| {name} | {v['n']} | {_pct(v['top1'])} |")
     return lines + [""]

@@ -45,16 +45,17 @@ def test_find_photos_uses_a_photos_own_label_and_else_its_folders_set(tmp_path):
         assert set(np.flatnonzero(row)) == set(allowed)
 
 
-def test_photo_metrics_judge_each_photo_by_its_own_classes():
+def test_photo_metrics_judge_by_folder_and_by_each_photos_own_classes():
     probs = np.full((3, 10), 0.01, np.float32)
     probs[0, 9], probs[1, 7], probs[2, 2] = 0.91, 0.91, 0.91  # boot, sneaker, pullover
     folders = ["shoes", "shoes", "longsleeve"]
-    as_folders = photo_metrics(probs, folders, 0.0)
-    assert as_folders["top1"] == 1.0  # every prediction is in its folder's set ...
-    narrowed = photo_metrics(probs, folders, 0.0, [(7,), (7,), (2,)])
-    assert narrowed["top1"] == pytest.approx(2 / 3)  # ... but the first shoe is a sneaker, not a boot
-    assert narrowed["per_class"] == {"Pullover": {"n": 1, "top1": 1.0}, "Sneaker": {"n": 2, "top1": 0.5}}
-    assert narrowed["min_class_top1"] == 0.5
+    m = photo_metrics(probs, folders, 0.0, [(7,), (7,), (2,)])
+    assert m["top1"] == 1.0  # every prediction is in its folder's set ...
+    assert m["top1_labelled"] == pytest.approx(2 / 3)  # ... but the first shoe is a sneaker, not a boot
+    assert m["per_folder"]["shoes"] == {"n": 2, "top1": 1.0, "top1_labelled": 0.5}
+    assert m["per_class"] == {"Pullover": {"n": 1, "top1": 1.0}, "Sneaker": {"n": 2, "top1": 0.5}}
+    assert m["min_class_top1"] == 0.5
+    assert photo_metrics(probs, folders, 0.0)["top1_labelled"] == 1.0  # no labels: the folders' sets
 
 
 @pytest.mark.skipif(not SHARED_PHOTOS.is_dir(), reason="../shared/photos is not beside the repository")
