@@ -62,11 +62,6 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="share of Fashion-MNIST items given a phone-photo look (lighting, crop, mask bites)",
     )
     p.add_argument(
-        "--footwear-view",
-        action="store_true",
-        help="also train on one shoe of each pair, levelled (the app's second look at footwear; needs --photos)",
-    )
-    p.add_argument(
         "--outlier-weight",
         type=float,
         default=d.outlier_weight,

@@ -84,12 +84,6 @@ def is_held_out(path: Path) -> bool:
     return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % 10 == 0
 
 
-def subset(photos: PhotoSet, keep) -> PhotoSet:
-    """The photos for which ``keep(allowed classes)`` is true, in order."""
-    idx = [i for i, c in enumerate(photos.classes) if keep(c)]
-    return PhotoSet([photos.paths[i] for i in idx], [photos.folders[i] for i in idx], [photos.classes[i] for i in idx])
-
-
 def find_photos(root: str | os.PathLike, held_out: bool, labels: dict[str, tuple[int, ...]] | None = None) -> PhotoSet:
     """The training (``held_out=False``) or measuring (``True``) part of the photo collection.
 
@@ -127,7 +121,7 @@ def photo_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _prepare_one(args) -> list[np.ndarray]:
-    path, variants, seed, footwear = args
+    path, variants, seed = args
     from fashion_desktop.core.images import load_image  # noqa: PLC0415
     from fashion_desktop.core.prepare import to_model_input  # noqa: PLC0415
 
@@ -137,29 +131,23 @@ def _prepare_one(args) -> list[np.ndarray]:
         s = 512 / long_side
         rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(seed)
-    out = [to_model_input(rgb, footwear)]
-    out += [to_model_input(photo_variant(rgb, rng), footwear) for _ in range(variants)]
+    out = [to_model_input(rgb)]
+    out += [to_model_input(photo_variant(rgb, rng)) for _ in range(variants)]
     return out
 
 
-def prepare_photos(
-    photos: PhotoSet, variants: int, seed: int, cache_dir: Path | None = None, footwear: bool = False
-) -> np.ndarray:
-    """(n, 1 + variants, 28, 28) model inputs, computed in parallel and cached by content.
-
-    ``footwear``: the footwear view (one shoe of a pair, levelled) of the same photos and re-takes."""
+def prepare_photos(photos: PhotoSet, variants: int, seed: int, cache_dir: Path | None = None) -> np.ndarray:
+    """(n, 1 + variants, 28, 28) model inputs, computed in parallel and cached by content."""
     from training.train import PREPROCESSING_VERSION  # noqa: PLC0415
 
-    view = ":footwear" if footwear else ""  # the plain view keeps the cache key it always had
     key = hashlib.sha1(
-        f"{PREPROCESSING_VERSION}{view}:{variants}:{seed}:".encode() + "\n".join(map(str, photos.paths)).encode()
+        f"{PREPROCESSING_VERSION}:{variants}:{seed}:".encode() + "\n".join(map(str, photos.paths)).encode()
     ).hexdigest()[:16]
     cache = (cache_dir / f"photos-{key}.npy") if cache_dir else None
     if cache and cache.exists():
         return np.load(cache)
-    jobs = [(p, variants, seed * 100_003 + i, footwear) for i, p in enumerate(photos.paths)]
-    what = "footwear views of " if footwear else ""
-    print(f"preparing {what}{len(jobs)} photos x {1 + variants} versions...", file=sys.stderr, flush=True)
+    jobs = [(p, variants, seed * 100_003 + i) for i, p in enumerate(photos.paths)]
+    print(f"preparing {len(jobs)} photos x {1 + variants} versions...", file=sys.stderr, flush=True)
     with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         out = np.stack([np.stack(v) for v in pool.map(_prepare_one, jobs, chunksize=16)])
     if cache:

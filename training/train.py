@@ -41,7 +41,6 @@ class TrainConfig:
     photo_variants: int = 3
     photo_like_prob: float = 0.2
     outlier_weight: float = 1.0
-    footwear_view: bool = False
 
 
 # ----------------------------------------------------------------------------- setup
@@ -108,27 +107,16 @@ class Progress:
 
 
 def load_photos(cfg: TrainConfig):
-    """(inputs, multi-hot targets) from --photos: each training photo and its re-takes, or None.
-
-    With ``footwear_view``, the footwear photos also come as the app's footwear view (one shoe of a
-    pair, levelled), so the model learns the second look the app gives pictures it takes for footwear."""
+    """(inputs, multi-hot targets) from --photos: each training photo and its re-takes, or None."""
     if not cfg.photos:
         return None
-    from fashion_desktop.core.classifier import FOOTWEAR_CLASSES  # noqa: PLC0415
-    from training.photos import find_photos, prepare_photos, subset  # noqa: PLC0415
+    from training.photos import find_photos, prepare_photos  # noqa: PLC0415
 
     photos = find_photos(cfg.photos, held_out=False)
     inputs = prepare_photos(photos, cfg.photo_variants, cfg.seed, CACHE_DIR)
     versions = inputs.shape[1]
-    x, y = inputs.reshape(-1, 28, 28), np.repeat(photos.targets(), versions, axis=0)
     print(f"photos: {len(photos.paths)} training photos x {versions} versions from {cfg.photos}", file=sys.stderr)
-    if cfg.footwear_view:
-        shoes = subset(photos, lambda c: bool(c) and set(c) <= set(FOOTWEAR_CLASSES))
-        views = prepare_photos(shoes, cfg.photo_variants, cfg.seed, CACHE_DIR, footwear=True)
-        x = np.concatenate([x, views.reshape(-1, 28, 28)])
-        y = np.concatenate([y, np.repeat(shoes.targets(), versions, axis=0)])
-        print(f"photos: + footwear views of {len(shoes.paths)} shoe photos x {versions} versions", file=sys.stderr)
-    return x, y
+    return inputs.reshape(-1, 28, 28), np.repeat(photos.targets(), versions, axis=0)
 
 
 def fit(cfg: TrainConfig, train, val, extra=None):
@@ -195,19 +183,13 @@ class _BestWeights:
 
 
 def evaluate_photos(model, cfg: TrainConfig) -> dict:
-    """Held-out photos as the app sees them (with the footwear view when trained with it): the "known"
-    threshold is fixed on the validation part, figures on all of them."""
-    from fashion_desktop.core.classifier import merge_footwear_view, wants_footwear_view  # noqa: PLC0415
+    """Held-out photos: the "known" threshold is fixed on the validation part, figures on all of them."""
     from training.evaluate import predict_proba  # noqa: PLC0415
     from training.photo_eval import calibrate_known_threshold, photo_metrics  # noqa: PLC0415
     from training.photos import find_photos, prepare_photos  # noqa: PLC0415
 
     photos = find_photos(cfg.photos, held_out=True)
     probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
-    if cfg.footwear_view:
-        views = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR, footwear=True)[:, 0])
-        second = wants_footwear_view(probs)
-        probs[second] = merge_footwear_view(probs[second], views[second])
     calib = [i for i, p in enumerate(photos.paths) if "validation" in p.parts]
     threshold = calibrate_known_threshold(probs[calib], [photos.folders[i] for i in calib])
     return photo_metrics(probs, photos.folders, threshold, photos.classes)
@@ -321,8 +303,6 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
         # Below this score (certainty) a picture is "not a fashion item I know"; null: not calibrated.
         "known_threshold": metrics["real_photos"]["known_threshold"] if cfg.photos else None,
         "known_score": metrics["real_photos"]["known_score"] if cfg.photos else None,
-        # The app shows pictures it takes for footwear a second time, as one shoe (core.prepare.footwear_view).
-        "footwear_view": bool(cfg.photos and cfg.footwear_view),
         **(extra_meta or {}),
     }
     meta = save_outputs(out_dir, model, meta, metrics["clean"]["confusion_matrix"], markdown)

@@ -13,16 +13,10 @@ import cv2
 import numpy as np
 
 from fashion_desktop.core.blur import BlurReport, measure_blur
-from fashion_desktop.core.classifier import (
-    Classifier,
-    KnownReport,
-    Prediction,
-    merge_footwear_view,
-    wants_footwear_view,
-)
+from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
 from fashion_desktop.core.edges import detect_edges
 from fashion_desktop.core.images import ImageError, load_image
-from fashion_desktop.core.prepare import Isolated, footwear_view, is_fashion_mnist_style, isolate, render
+from fashion_desktop.core.prepare import to_model_input
 
 
 @dataclass(frozen=True)
@@ -35,8 +29,6 @@ class Analysis:
     known: KnownReport  # False: probably none of the ten classes (the prediction is then only a guess)
     timings_ms: dict[str, float] = field(default_factory=dict)
     source: str | None = None  # path or a description of where the picture came from
-    # The footwear view the model also saw ((28, 28) uint8: one shoe of a pair, levelled), or None.
-    footwear_input: np.ndarray | None = None
 
     @property
     def total_ms(self) -> float:
@@ -54,7 +46,7 @@ def _decode(image, timings: dict) -> tuple[np.ndarray, str | None]:
     return rgb, source
 
 
-def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, np.ndarray, Isolated | None]:
+def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, np.ndarray]:
     t0 = time.perf_counter()
     gray = (
         cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
@@ -63,14 +55,10 @@ def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, n
     t1 = time.perf_counter()
     edges = detect_edges(gray)
     t2 = time.perf_counter()
-    if is_fashion_mnist_style(rgb):  # already a model input: passes through unchanged
-        isolated, model_input = None, gray.copy()
-    else:
-        isolated = isolate(rgb)
-        model_input = render(isolated)
+    model_input = to_model_input(rgb)
     t3 = time.perf_counter()
     timings.update(blur=(t1 - t0) * 1e3, edges=(t2 - t1) * 1e3, prepare=(t3 - t2) * 1e3)
-    return blur, edges, model_input, isolated
+    return blur, edges, model_input
 
 
 BATCH = 32  # pictures per model call in folder runs: amortises the call without holding many photos
@@ -86,7 +74,6 @@ class _Staged:
     blur: BlurReport
     edges: np.ndarray
     model_input: np.ndarray
-    isolated: Isolated | None  # the item found, for the footwear view; None for a Fashion-MNIST-style input
 
 
 def _stage(image) -> _Staged:
@@ -113,25 +100,13 @@ def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
         return []
     t = time.perf_counter()
     probs = classifier.predict(np.stack([s.model_input for s in staged]))
-    views: dict[int, np.ndarray] = {}
-    if classifier.footwear_view:
-        # Pictures first taken for footwear are shown again as one shoe, levelled (one batched call).
-        views = {
-            i: render(footwear_view(staged[i].isolated))
-            for i in np.flatnonzero(wants_footwear_view(probs))
-            if staged[i].isolated is not None
-        }
-        if views:
-            second = classifier.predict(np.stack(list(views.values())))
-            for i, p in zip(views, second):
-                probs[i] = merge_footwear_view(probs[i], p)
     per_item = (time.perf_counter() - t) * 1e3 / len(staged)
     out = []
-    for i, (s, p) in enumerate(zip(staged, probs)):
+    for s, p in zip(staged, probs):
         timings = {**s.timings, "classify": per_item}
         prediction = Prediction.from_probabilities(p)
         known = classifier.judge_known(p)
-        out.append(Analysis(s.rgb, s.blur, s.edges, s.model_input, prediction, known, timings, s.source, views.get(i)))
+        out.append(Analysis(s.rgb, s.blur, s.edges, s.model_input, prediction, known, timings, s.source))
     return out
 
 

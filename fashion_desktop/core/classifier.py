@@ -53,22 +53,6 @@ def _read_metadata(model_dir: Path) -> dict:
     return meta
 
 
-# The footwear view (core.prepare.footwear_view): a picture the model first takes for footwear is shown
-# to it a second time as one shoe, levelled, and the two answers are averaged. Only models trained with
-# that view (model.json "footwear_view": true) use it; for others the first answer stands.
-FOOTWEAR_CLASSES = (5, 7, 9)
-
-
-def wants_footwear_view(probabilities) -> np.ndarray:
-    """Which rows of (n, 10) probabilities were first taken for footwear."""
-    return np.isin(np.asarray(probabilities).argmax(axis=-1), FOOTWEAR_CLASSES)
-
-
-def merge_footwear_view(first, footwear) -> np.ndarray:
-    """The final probabilities of a footwear picture from its two views."""
-    return (np.asarray(first, np.float32) + np.asarray(footwear, np.float32)) / 2
-
-
 # Groups for the "known" verdict: which shoe it is can be unclear (a pair seen from above) while that it
 # is a shoe is not, so Sandal, Sneaker and Ankle boot count as one group there.
 KNOWN_GROUPS = ((0,), (1,), (2,), (3,), (4,), (6,), (8,), (5, 7, 9))
@@ -110,7 +94,6 @@ class Classifier:
         self.metadata = metadata
         self.model_dir = model_dir
         self.known_threshold = float(metadata.get("known_threshold") or 0.0)
-        self.footwear_view = bool(metadata.get("footwear_view"))  # trained with the footwear view
         # Models calibrated before the certainty score have a threshold on the top probability.
         self._known_score = KNOWN_SCORES.get(metadata.get("known_score"), KNOWN_SCORES["top_probability"])
         self._lock = threading.Lock()

@@ -343,7 +343,7 @@ class CameraPanel(QWidget):
     def _show_result(self, result: CameraResult) -> None:
         # The side panel shows what it is given as the prediction: the smoothed one while live.
         shown = dataclasses.replace(result.analysis, prediction=result.prediction)
-        self.results.show_result(_Shown(shown, result.model_input, result.footwear_input))
+        self.results.show_result(_Shown(shown, result.model_input))
         self.view.set_edges(result.edge_layer if result.mirrored == self.mirror_action.isChecked() else None)
 
     def _on_worker_failed(self, message: str) -> None:
@@ -470,7 +470,6 @@ class _Shown:
 
     analysis: object
     model_input: object
-    footwear_input: object = None
 
 
 def _default_snapshot_dir() -> Path:

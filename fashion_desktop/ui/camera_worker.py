@@ -38,7 +38,6 @@ class CameraResult:
     smoothed: object | None  # core.classifier.Prediction of the smoothed probabilities (None without a model)
     edge_layer: QImage  # guide-box sized, transparent except the edges
     model_input: QImage  # 28x28 gray
-    footwear_input: QImage | None  # the one-shoe view the model also saw, if any
     started: float  # time.monotonic() when the worker took the frame
     finished: float  # time.monotonic() when the result was ready
     frozen: bool = False  # the analysis of a frozen frame (not smoothed)
@@ -247,7 +246,6 @@ class CameraWorker(QObject):
             smoothed=smoothed,
             edge_layer=layers.to_qimage(layer),
             model_input=layers.to_qimage(analysis.model_input),
-            footwear_input=layers.footwear_qimage(analysis),
             started=started,
             finished=time.monotonic(),
             frozen=frozen,

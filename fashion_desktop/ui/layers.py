@@ -70,9 +70,7 @@ def display_layers(rgb: np.ndarray, edges: np.ndarray) -> tuple[QImage, QImage]:
     return to_qimage(rgb), to_qimage(layer)
 
 
-def analyse_for_display(
-    source, classifier: Classifier | None
-) -> tuple[Analysis, QImage, QImage, QImage, QImage | None]:
+def analyse_for_display(source, classifier: Classifier | None) -> tuple[Analysis, QImage, QImage, QImage]:
     """``core.analyze`` (or, with no model, everything but the prediction) plus the images to paint."""
     if isinstance(source, QImage):
         source = qimage_to_rgb(source)
@@ -80,9 +78,4 @@ def analyse_for_display(
         source = bytes(source)
     analysis = analyze(source, classifier) if classifier is not None else analyze_without_model(source)
     photo, edge_layer = display_layers(analysis.image, analysis.edges)
-    return analysis, photo, edge_layer, to_qimage(analysis.model_input), footwear_qimage(analysis)
-
-
-def footwear_qimage(analysis: Analysis) -> QImage | None:
-    """The one-shoe view the model also saw, as a Qt image; None when there was none."""
-    return None if analysis.footwear_input is None else to_qimage(analysis.footwear_input)
+    return analysis, photo, edge_layer, to_qimage(analysis.model_input)

@@ -10,10 +10,9 @@ PIXEL = 6  # screen pixels per model-input pixel
 
 
 class ModelInputView(QWidget):
-    def __init__(self, parent: QWidget | None = None, pixel: int = PIXEL):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._image: QImage | None = None
-        self._pixel = pixel
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.setFixedSize(self.sizeHint())
         self.setAccessibleName("What the model sees")
@@ -23,7 +22,7 @@ class ModelInputView(QWidget):
         )
 
     def sizeHint(self) -> QSize:
-        return QSize(28 * self._pixel + 2, 28 * self._pixel + 2)
+        return QSize(28 * PIXEL + 2, 28 * PIXEL + 2)
 
     def set_image(self, image: QImage | None) -> None:
         self._image = image
@@ -37,7 +36,7 @@ class ModelInputView(QWidget):
         painter = QPainter(self)
         painter.setPen(self.palette().color(QPalette.ColorRole.Mid))
         painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
-        inner = QRect(1, 1, 28 * self._pixel, 28 * self._pixel)
+        inner = QRect(1, 1, 28 * PIXEL, 28 * PIXEL)
         if self._image is None:
             painter.fillRect(inner, self.palette().color(QPalette.ColorRole.AlternateBase))
             return

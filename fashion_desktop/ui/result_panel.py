@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from fashion_desktop.ui.blur_badge import BlurBadge
 from fashion_desktop.ui.confidence_bars import ConfidenceBars
@@ -38,21 +38,9 @@ class ResultPanel(QWidget):
         layout.addWidget(self.blur)
 
         seen = QGroupBox("What the model sees", self)
-        seen_layout = QGridLayout(seen)
+        seen_layout = QVBoxLayout(seen)
         self.model_input = ModelInputView(seen)
-        seen_layout.addWidget(self.model_input, 0, 0, 2, 1)
-        # A picture taken for footwear is also shown to the model as one shoe of the pair, levelled.
-        self.footwear_input = ModelInputView(seen, pixel=3)
-        self.footwear_input.setAccessibleName("One shoe, levelled")
-        self.footwear_input.setToolTip(
-            "Taken for footwear, the picture is shown to the model a second time: one shoe of the pair, turned "
-            "so it lies level as in Fashion-MNIST. The two answers are averaged."
-        )
-        self.footwear_caption = QLabel("and one shoe,\nlevelled", seen)
-        seen_layout.addWidget(self.footwear_input, 0, 1, Qt.AlignmentFlag.AlignBottom)
-        seen_layout.addWidget(self.footwear_caption, 1, 1, Qt.AlignmentFlag.AlignTop)
-        seen_layout.setColumnStretch(2, 1)
-        self._show_footwear(None)
+        seen_layout.addWidget(self.model_input, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(seen)
         layout.addStretch(1)
 
@@ -78,12 +66,6 @@ class ResultPanel(QWidget):
         self.category.setAccessibleDescription(self.category.text())
         self.blur.set_report(analysis.blur)
         self.model_input.set_image(result.model_input)
-        self._show_footwear(result.footwear_input)
-
-    def _show_footwear(self, image) -> None:
-        self.footwear_input.set_image(image)
-        self.footwear_input.setVisible(image is not None)
-        self.footwear_caption.setVisible(image is not None)
 
     def clear(self) -> None:
         self.category.setText("–")
@@ -91,4 +73,3 @@ class ResultPanel(QWidget):
         self.bars.clear()
         self.blur.clear_report()
         self.model_input.set_image(None)
-        self._show_footwear(None)

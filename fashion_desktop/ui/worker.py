@@ -113,7 +113,6 @@ class PictureResult:
     photo: QImage
     edge_layer: QImage  # transparent except the edges, same size as ``photo``
     model_input: QImage  # 28x28 grayscale
-    footwear_input: QImage | None = None  # the one-shoe view the model also saw, if any
 
 
 @dataclass(frozen=True)
@@ -211,14 +210,14 @@ class AnalysisWorker(_ThreadOwner):
                 continue
             self.progress.emit(f"Analysing {request.name}…")
             try:
-                shown = layers.analyse_for_display(request.source, self._classifier)
+                analysis, photo, edges, model_input = layers.analyse_for_display(request.source, self._classifier)
             except layers.ImageError as exc:
                 self.failed.emit(PictureFailure(request.request_id, request.name, str(exc)))
             except Exception as exc:  # noqa: BLE001 - the loop must survive anything one picture does
                 message = f"{request.name} could not be analysed ({type(exc).__name__}: {exc})."
                 self.failed.emit(PictureFailure(request.request_id, request.name, message))
             else:
-                self.finished.emit(PictureResult(request.request_id, request.name, *shown))
+                self.finished.emit(PictureResult(request.request_id, request.name, analysis, photo, edges, model_input))
 
     def _load_model(self, layers) -> None:
         self.progress.emit("Loading the model…")

@@ -142,24 +142,3 @@ def test_controls_are_named_and_reachable_by_keyboard(qtbot, window, sample):
     # every menu command has a keyboard route: a shortcut or an &-mnemonic in its menu
     for action in window.menuBar().actions():
         assert "&" in action.text()
-
-
-def test_a_shoe_photo_also_shows_the_one_shoe_view_the_model_saw(qtbot, window, classifier, sample_paths):
-    from fashion_desktop.core.images import load_image
-    from fashion_desktop.core.prepare import to_model_input
-
-    by_name = {p.stem: p for p in sample_paths}
-    panel = window.result_panel
-    saved, classifier.footwear_view = classifier.footwear_view, True  # as a model trained with the view
-    try:
-        window.open_path(by_name["sneaker"])
-        wait_for_result(qtbot, window, "sneaker.jpg")
-        assert panel.footwear_input.isVisible() and panel.footwear_caption.isVisible()
-        expected = to_model_input(load_image(by_name["sneaker"]), footwear=True)
-        np.testing.assert_array_equal(qimage_array(panel.footwear_input.image()), expected)
-
-        window.open_path(by_name["trouser"])
-        wait_for_result(qtbot, window, "trouser.jpg")
-        assert not panel.footwear_input.isVisible() and panel.footwear_input.image() is None
-    finally:
-        classifier.footwear_view = saved

@@ -63,25 +63,3 @@ def test_every_labelled_photo_exists_in_the_collection():
     missing = [p for p in load_photo_labels() if not (SHARED_PHOTOS / p).is_file()]
     assert not missing
     assert LABELS_FILE.is_file()
-
-
-def test_training_adds_the_footwear_view_of_shoe_photos_only(tmp_path, monkeypatch):
-    from training import train as tr
-
-    for i in range(6):
-        for folder, colour in (("shoes", (40, 40, 40)), ("pants", (90, 60, 30))):
-            img = np.full((120, 120, 3), 230, np.uint8)
-            cv2.ellipse(img, (45, 60), (15, 45), 0, 0, 360, colour, -1)
-            cv2.ellipse(img, (78, 60), (15, 45), 0, 0, 360, colour, -1)
-            path = tmp_path / "photos" / "train" / folder / f"{folder}{i}.jpg"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(path), img)
-    monkeypatch.setattr(tr, "CACHE_DIR", tmp_path / "cache")
-    photos = find_photos(tmp_path / "photos", held_out=False)
-    n_shoes = photos.folders.count("shoes")
-    plain = tr.load_photos(tr.TrainConfig(photos=str(tmp_path / "photos"), photo_variants=1))
-    x, y = tr.load_photos(tr.TrainConfig(photos=str(tmp_path / "photos"), photo_variants=1, footwear_view=True))
-    assert len(plain[0]) == 2 * len(photos.paths)
-    assert len(x) == len(plain[0]) + 2 * n_shoes  # each shoe photo and its re-take, seen as one shoe
-    np.testing.assert_array_equal(x[: len(plain[0])], plain[0])
-    assert (y[len(plain[0]) :][:, [5, 7, 9]] == 1).all() and y[len(plain[0]) :].sum() == 3 * 2 * n_shoes
