@@ -252,12 +252,6 @@ def machine_description() -> str:
 
 
 # ----------------------------------------------------------------------------- the whole run
-def _photo_labels_digest() -> str:
-    from training.photos import LABELS_FILE  # noqa: PLC0415
-
-    return hashlib.sha256(LABELS_FILE.read_bytes()).hexdigest()
-
-
 def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None = None) -> dict:
     setup(cfg.seed)
     import keras  # noqa: PLC0415
@@ -265,6 +259,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
 
     from training.evaluate import evaluate  # noqa: PLC0415
     from training.models import with_softmax  # noqa: PLC0415
+    from training.photos import LABELS_FILE  # noqa: PLC0415
     from training.report import markdown  # noqa: PLC0415
 
     started = time.monotonic()
@@ -295,7 +290,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
             "machine": machine_description(),
             "data_source": ds.source,
             "train_class_counts": np.bincount(train.y, minlength=NUM_CLASSES).tolist(),
-            **({"photo_labels_sha256": _photo_labels_digest()} if cfg.photos else {}),
+            **({"photo_labels_sha256": sha256_file(LABELS_FILE)} if cfg.photos else {}),
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
         },

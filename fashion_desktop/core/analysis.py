@@ -48,9 +48,8 @@ def _decode(image, timings: dict) -> tuple[np.ndarray, str | None]:
 
 def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, np.ndarray]:
     t0 = time.perf_counter()
-    gray = (
-        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
-    )  # blur and edges share it
+    # Blur and edges share one gray copy.
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
     blur = measure_blur(gray)
     t1 = time.perf_counter()
     edges = detect_edges(gray)
