@@ -17,6 +17,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 SHARED = REPO.parent / "shared"
@@ -32,7 +34,8 @@ def main() -> None:
     from fashion_desktop.core import CLASS_NAMES
     from fashion_desktop.core.analysis import analyze
     from fashion_desktop.core.classifier import Classifier
-    from training.photos import FOLDER_CLASSES, UNKNOWN_FOLDERS, find_photos
+    from training.photo_eval import photo_metrics
+    from training.photos import UNKNOWN_FOLDERS, find_photos
 
     clf = Classifier.load(args.model_dir)
     figures: dict[str, float] = {}
@@ -54,42 +57,32 @@ def main() -> None:
     for c, v in sorted(per_class.items()):
         print(f"  {CLASS_NAMES[c]:<12} {sum(v)}/{len(v)}")
 
-    # Held-out part of ../shared/photos (never trained on).
+    # Held-out part of ../shared/photos (never trained on). Accuracy is counted by training's own
+    # photo_metrics; "unknown" is the app's own verdict (the loaded model's score and threshold).
     photos = find_photos(args.photos, held_out=True)
-    by_folder = defaultdict(list)
-    by_label = defaultdict(list)
-    by_class = defaultdict(list)
-    unknown_flags = defaultdict(list)
-    for path, folder, allowed in zip(photos.paths, photos.folders, photos.classes):
+    probs, unknown_flags = [], defaultdict(list)
+    for path, folder in zip(photos.paths, photos.folders):
         result = analyze(path, clf)
+        probs.append(result.prediction.probabilities)
         unknown_flags[folder].append(not result.known.known)
-        if folder not in UNKNOWN_FOLDERS:
-            by_folder[folder].append(result.prediction.index in FOLDER_CLASSES[folder])
-            by_label[folder].append(result.prediction.index in allowed)
-        if len(allowed) == 1:
-            by_class[allowed[0]].append(result.prediction.index == allowed[0])
+    m = photo_metrics(np.array(probs), photos.folders, clf.known_threshold, photos.classes)
     print(f"\nheld-out photos ({len(photos.paths)}), known threshold {clf.known_threshold:.3f}:")
-    for folder in sorted(set(photos.folders)):
+    for folder, v in m["per_folder"].items():
+        unknown = 100 * sum(unknown_flags[folder]) / v["n"]
         if folder in UNKNOWN_FOLDERS:
-            v = unknown_flags[folder]
-            print(f"  {folder:<11} {len(v):4d} photos  judged unknown {100 * sum(v) / len(v):5.1f}%")
+            print(f"  {folder:<11} {v['n']:4d} photos  judged unknown {unknown:5.1f}%")
         else:
-            v = by_folder[folder]
-            lv = by_label[folder]
             print(
-                f"  {folder:<11} {len(v):4d} photos  top-1 {100 * sum(v) / len(v):5.1f}% by folder,"
-                f" {100 * sum(lv) / len(lv):5.1f}% by label"
-                f"   judged unknown {100 * sum(unknown_flags[folder]) / len(v):5.1f}%"
+                f"  {folder:<11} {v['n']:4d} photos  top-1 {100 * v['top1']:5.1f}% by folder,"
+                f" {100 * v['top1_labelled']:5.1f}% by label   judged unknown {unknown:5.1f}%"
             )
     print("  photos with one allowed class, per class:")
-    for c, v in sorted(by_class.items()):
-        print(f"    {CLASS_NAMES[c]:<12} {sum(v):3d}/{len(v):<3d} {100 * sum(v) / len(v):5.1f}%")
-    known_hits = [h for v in by_folder.values() for h in v]
-    figures["photos_top1"] = sum(known_hits) / len(known_hits)
-    figures["photos_min_folder_top1"] = min(sum(v) / len(v) for v in by_folder.values())
-    labelled_hits = [h for v in by_label.values() for h in v]
-    figures["photos_top1_labelled"] = sum(labelled_hits) / len(labelled_hits)
-    figures["photos_min_class_top1"] = min(sum(v) / len(v) for v in by_class.values())
+    for name, v in m["per_class"].items():
+        print(f"    {name:<12} {round(v['top1'] * v['n']):3d}/{v['n']:<3d} {100 * v['top1']:5.1f}%")
+    figures["photos_top1"] = m["top1"]
+    figures["photos_min_folder_top1"] = m["min_folder_top1"]
+    figures["photos_top1_labelled"] = m["top1_labelled"]
+    figures["photos_min_class_top1"] = m["min_class_top1"]
     unk = [f for k, v in unknown_flags.items() if k in UNKNOWN_FOLDERS for f in v]
     kn = [f for k, v in unknown_flags.items() if k not in UNKNOWN_FOLDERS for f in v]
     figures["unknown_detected"] = sum(unk) / max(len(unk), 1)
