@@ -5,7 +5,9 @@ Every photo goes through ``core.analyze`` exactly as in the app. Held-out photos
 by folder (a folder that allows several classes, longsleeve or shoes, counts as right when the
 prediction is one of them: the real-photos issue's measure) and by label (each shoe and long-sleeved
 top by the class it shows, from ``training/photo_labels.csv``). Per-class figures cover the photos with
-a single allowed class. Last line: key=value.
+a single allowed class. The unknown verdict is also counted on the held-out photos outside the
+validation part alone (``*_uncalibrated``), since training sets its threshold on that part. Last line:
+key=value.
 """
 
 from __future__ import annotations
@@ -60,11 +62,13 @@ def main() -> None:
     # Held-out part of ../shared/photos (never trained on). Accuracy is counted by training's own
     # photo_metrics; "unknown" is the app's own verdict (the loaded model's score and threshold).
     photos = find_photos(args.photos, held_out=True)
-    probs, unknown_flags = [], defaultdict(list)
+    probs, unknown_flags, fresh_flags = [], defaultdict(list), defaultdict(list)
     for path, folder in zip(photos.paths, photos.folders):
         result = analyze(path, clf)
         probs.append(result.prediction.probabilities)
         unknown_flags[folder].append(not result.known.known)
+        if "validation" not in path.parts:  # training set the threshold on the validation part
+            fresh_flags[folder].append(not result.known.known)
     m = photo_metrics(np.array(probs), photos.folders, clf.known_threshold, photos.classes)
     print(f"\nheld-out photos ({len(photos.paths)}), known threshold {clf.known_threshold:.3f}:")
     for folder, v in m["per_folder"].items():
@@ -83,10 +87,16 @@ def main() -> None:
     figures["photos_min_folder_top1"] = m["min_folder_top1"]
     figures["photos_top1_labelled"] = m["top1_labelled"]
     figures["photos_min_class_top1"] = m["min_class_top1"]
-    unk = [f for k, v in unknown_flags.items() if k in UNKNOWN_FOLDERS for f in v]
-    kn = [f for k, v in unknown_flags.items() if k not in UNKNOWN_FOLDERS for f in v]
-    figures["unknown_detected"] = sum(unk) / max(len(unk), 1)
-    figures["known_judged_unknown"] = sum(kn) / max(len(kn), 1)
+    for name, flags in (("", unknown_flags), ("_uncalibrated", fresh_flags)):
+        unk = [f for k, v in flags.items() if k in UNKNOWN_FOLDERS for f in v]
+        kn = [f for k, v in flags.items() if k not in UNKNOWN_FOLDERS for f in v]
+        figures[f"unknown_detected{name}"] = sum(unk) / max(len(unk), 1)
+        figures[f"known_judged_unknown{name}"] = sum(kn) / max(len(kn), 1)
+    print(
+        f"  unknown verdicts on the {sum(map(len, fresh_flags.values()))} held-out photos outside the validation"
+        f" part (which set the threshold): unknown items {100 * figures['unknown_detected_uncalibrated']:.1f}%"
+        f" judged unknown, known items {100 * figures['known_judged_unknown_uncalibrated']:.1f}%"
+    )
     figures["n_photos"] = len(photos.paths)
     print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
 
