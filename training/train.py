@@ -38,7 +38,7 @@ class TrainConfig:
     subset: int | None = None
     data_dir: str | None = None
     photos: str | None = None
-    photo_variants: int = 3
+    photo_variants: int = 7
     photo_like_prob: float = 0.2
     outlier_weight: float = 1.0
 
