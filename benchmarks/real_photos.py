@@ -37,7 +37,7 @@ def main() -> None:
     from fashion_desktop.core.analysis import analyze
     from fashion_desktop.core.classifier import Classifier
     from training.photo_eval import photo_metrics
-    from training.photos import UNKNOWN_FOLDERS, find_photos
+    from training.photos import UNKNOWN_FOLDERS, find_photos, sets_known_threshold
 
     clf = Classifier.load(args.model_dir)
     figures: dict[str, float] = {}
@@ -67,7 +67,7 @@ def main() -> None:
         result = analyze(path, clf)
         probs.append(result.prediction.probabilities)
         unknown_flags[folder].append(not result.known.known)
-        if "validation" not in path.parts:  # training set the threshold on the validation part
+        if not sets_known_threshold(path):
             fresh_flags[folder].append(not result.known.known)
     m = photo_metrics(np.array(probs), photos.folders, clf.known_threshold, photos.classes)
     print(f"\nheld-out photos ({len(photos.paths)}), known threshold {clf.known_threshold:.3f}:")

@@ -78,8 +78,13 @@ def load_photo_labels(path: str | os.PathLike = LABELS_FILE) -> dict[str, tuple[
     return labels
 
 
+def sets_known_threshold(path: Path) -> bool:
+    """Whether a held-out photo is in the part that calibrates the "known" threshold (the validation part)."""
+    return "validation" in path.parts
+
+
 def is_held_out(path: Path) -> bool:
-    if "validation" in path.parts:
+    if sets_known_threshold(path):
         return True
     return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % 10 == 0
 
