@@ -37,8 +37,14 @@ def test_dropping_a_file_shows_it(qtbot, window, sample):
 def test_dropping_a_folder_starts_a_batch(qtbot, window, photo_folder):
     assert drop(window, urls(photo_folder))
     assert window.batch_dock.isVisible()
+    # The panel's end() arrives as a queued signal after the worker's thread has stopped: wait for it too.
     qtbot.waitUntil(
-        lambda: len(window.batch_panel.rows()) == 3 and not window.batch_worker.is_running(), timeout=30_000
+        lambda: (
+            len(window.batch_panel.rows()) == 3
+            and not window.batch_worker.is_running()
+            and window.batch_panel.title.text().startswith(("Done", "Cancelled"))
+        ),
+        timeout=30_000,
     )
     assert window.batch_panel.title.text().startswith("Done: 3 files")
 
