@@ -32,6 +32,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument(
+        "--val-fraction",
+        type=float,
+        default=d.val_fraction,
+        help="share of Fashion-MNIST's training images held out to pick the best epoch "
+        "(0: train on all 60,000 and keep the last epoch)",
+    )
+    p.add_argument(
         "--data-dir",
         help="folder with the four Fashion-MNIST IDX .gz files "
         "(default: /usr/share/datasets/fashion-mnist, else Keras's loader)",

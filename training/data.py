@@ -102,7 +102,9 @@ def load_raw(data_dir: str | os.PathLike | None = None) -> tuple[Split, Split, s
 
 
 def stratified_split(split: Split, val_fraction: float, seed: int) -> tuple[Split, Split]:
-    """Hold out ``val_fraction`` of every class, chosen with a fixed seed."""
+    """Hold out ``val_fraction`` of every class, chosen with a fixed seed (0: an empty validation part)."""
+    if not 0 <= val_fraction < 1:
+        raise DataError(f"--val-fraction must be at least 0 and below 1, got {val_fraction}")
     rng = np.random.default_rng(seed)
     val_idx = []
     for c in range(NUM_CLASSES):

@@ -148,15 +148,17 @@ def fit(cfg: TrainConfig, train, val, extra=None):
     model.compile(
         keras.optimizers.Adam(schedule), SetCrossEntropy(log_prior, cfg.outlier_weight), metrics=[SetAccuracy()]
     )
-    keeper = _BestWeights()
+    callbacks = [Progress(cfg.epochs).callback]
+    keeper = _BestWeights() if len(val.y) else None  # no validation part: the last epoch is kept
     model.fit(
         batches,
         epochs=cfg.epochs,
-        validation_data=(val.x[..., None], one_hot[val.y]),
+        validation_data=(val.x[..., None], one_hot[val.y]) if keeper else None,
         verbose=0,
-        callbacks=[Progress(cfg.epochs).callback, keeper.callback],
+        callbacks=callbacks + ([keeper.callback] if keeper else []),
     )
-    keeper.restore(model)
+    if keeper:
+        keeper.restore(model)
     return model
 
 

@@ -50,6 +50,40 @@ def test_a_rerun_with_the_same_seed_gives_the_same_weights(small_data_dir):
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
+def test_val_fraction_zero_trains_on_every_image_and_keeps_the_last_epoch(small_data_dir):
+    """--val-fraction 0: all training images are fitted on; with nothing to pick by, the last epoch stays."""
+    cfg = tr.TrainConfig(epochs=1, batch_size=64, data_dir=str(small_data_dir), val_fraction=0.0, subset=None)
+    tr.setup(cfg.seed)
+    ds, train = tr.prepare_data(cfg)
+    assert len(train.y) == 1200 and len(ds.val.y) == 0
+    model = tr.fit(cfg, train, ds.val)
+    assert model.predict(ds.test.x[:4, ..., None], verbose=0).shape == (4, 10)
+
+
+@pytest.mark.parametrize("fraction", ["1", "-0.1"])
+def test_an_impossible_val_fraction_is_refused_clearly(small_data_dir, tmp_path, fraction):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "--data-dir",
+            str(small_data_dir),
+            "--val-fraction",
+            fraction,
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert f"--val-fraction must be at least 0 and below 1, got {float(fraction)}" in result.stderr
+    assert not (tmp_path / "model.keras").exists()
+
+
 def test_short_run_writes_a_model_that_loads_and_matches_its_sha256(trained):
     from fashion_desktop.core.classifier import Classifier
 
