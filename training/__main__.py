@@ -20,7 +20,7 @@ def _classes(text: str) -> list[int]:
 
 def _common(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
-    p.add_argument("--arch", choices=("default", "seed", "wide-head"), default=d.arch)
+    p.add_argument("--arch", choices=("default", "seed"), default=d.arch)
     p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.learning_rate, dest="learning_rate")

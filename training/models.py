@@ -30,7 +30,7 @@ def _conv_bn(x, filters: int):
     return layers.Activation("relu")(x)
 
 
-def build_default(num_classes: int = NUM_CLASSES, head: int = 256) -> keras.Model:
+def build_default(num_classes: int = NUM_CLASSES) -> keras.Model:
     """Our CNN: three stages of two 3x3 conv+BN+ReLU layers, pooling and dropout; ~0.6 M parameters.
 
     Two convolutions per stage see a 5x5 neighbourhood before each pooling, which recovers detail
@@ -45,7 +45,7 @@ def build_default(num_classes: int = NUM_CLASSES, head: int = 256) -> keras.Mode
         x = layers.MaxPooling2D()(x)
         x = layers.Dropout(drop)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(head, use_bias=False)(x)
+    x = layers.Dense(256, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.3)(x)
@@ -53,7 +53,7 @@ def build_default(num_classes: int = NUM_CLASSES, head: int = 256) -> keras.Mode
     return keras.Model(inputs, logits, name="fashion_lens")
 
 
-ARCHITECTURES = {"seed": build_seed, "default": build_default, "wide-head": lambda n: build_default(n, head=512)}
+ARCHITECTURES = {"seed": build_seed, "default": build_default}
 
 
 def build(arch: str, num_classes: int = NUM_CLASSES) -> keras.Model:
