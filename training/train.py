@@ -148,22 +148,24 @@ def fit(cfg: TrainConfig, train, val, extra=None):
     model.compile(
         keras.optimizers.Adam(schedule), SetCrossEntropy(log_prior, cfg.outlier_weight), metrics=[SetAccuracy()]
     )
-    callbacks = [Progress(cfg.epochs).callback]
-    keeper = _BestWeights() if len(val.y) else None  # no validation part: the last epoch is kept
+    keeper = _BestWeights()
     model.fit(
         batches,
         epochs=cfg.epochs,
-        validation_data=(val.x[..., None], one_hot[val.y]) if keeper else None,
+        validation_data=(val.x[..., None], one_hot[val.y]) if len(val.y) else None,
         verbose=0,
-        callbacks=callbacks + ([keeper.callback] if keeper else []),
+        callbacks=[Progress(cfg.epochs).callback, keeper.callback],
     )
-    if keeper:
-        keeper.restore(model)
+    keeper.restore(model)
     return model
 
 
 class _BestWeights:
-    """Keeps the weights of the epoch with the best validation accuracy (never the test set)."""
+    """Keeps the weights of the epoch with the best validation accuracy (never the test set).
+
+    Ties go to the later epoch, so with no validation part (``--val-fraction 0``) every epoch ties and
+    the last one is kept.
+    """
 
     def __init__(self):
         import keras  # noqa: PLC0415
