@@ -1,6 +1,6 @@
 """Camera mode: a live picture classified as it comes, with the guide box, live bars, blur verdict and edges.
 
-The panel owns one *session* at a time: a ``core.frames.FrameReader`` (a plain thread that reads the
+The panel owns one *session* at a time: a ``core.live.FrameReader`` (a plain thread that reads the
 camera and keeps only the newest frame) and a ``CameraWorker`` (a QThread that classifies the newest
 frame whenever it is free). The display takes the newest frame too, through a one-slot relay, so
 neither the screen nor the classifier ever builds a backlog. Faults end the session, release the
@@ -96,7 +96,7 @@ class CameraPanel(QWidget):
         self._session: _Session | None = None
         self._last_source = None  # what Reconnect reopens
         self._frozen_frame = None
-        self._shown_frame = None  # core.frames.Frame on screen
+        self._shown_frame = None  # core.live.Frame on screen
         self._display_rate, self._result_rate = RateMeter(RATE_WINDOW_S), RateMeter(RATE_WINDOW_S)
         self._latencies: collections.deque[float] = collections.deque(maxlen=60)
         self._relay = _Relay(self)
@@ -230,7 +230,7 @@ class CameraPanel(QWidget):
 
     def start_source(self, source) -> None:
         """Start live classification from ``source`` (a core.frames.FrameSource); stops any current one."""
-        from fashion_desktop.core.frames import FrameReader
+        from fashion_desktop.core.live import FrameReader
 
         self.stop()
         self._last_source = source

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget
 
 from fashion_desktop.core import CLASS_NAMES
 from fashion_desktop.core.analysis import analyze
-from fashion_desktop.core.frames import VideoFileSource, crop_to_guide
+from fashion_desktop.core.frames import VideoFileSource
+from fashion_desktop.core.live import crop_to_guide
 from fashion_desktop.ui.camera_panel import NO_CAMERA, CameraPanel
 from fashion_desktop.ui.worker import running_threads
 

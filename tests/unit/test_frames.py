@@ -21,13 +21,10 @@ from fashion_desktop.core.frames import (
     CameraInfo,
     CameraSource,
     EndOfStream,
-    FrameReader,
-    ProbabilitySmoother,
     VideoFileSource,
     available_cameras,
-    crop_to_guide,
-    guide_rect,
 )
+from fashion_desktop.core.live import FrameReader, ProbabilitySmoother, crop_to_guide, guide_rect
 
 FPS = 30.0
 
@@ -291,7 +288,7 @@ def test_smoother_steadies_flicker_and_does_not_depend_on_the_rate():
 
 def test_frames_module_imports_without_qt_or_tensorflow():
     code = (
-        "import sys, fashion_desktop.core.frames; "
+        "import sys, fashion_desktop.core.frames, fashion_desktop.core.live; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'tensorflow', 'keras')]; "
         "sys.exit(1 if bad else 0)"
     )
