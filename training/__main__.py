@@ -69,17 +69,6 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="share of Fashion-MNIST items given a phone-photo look (lighting, crop, mask bites)",
     )
     p.add_argument(
-        "--teacher",
-        help="a model.keras written by python -m training to distil from: the model learns its "
-        "probabilities for each picture besides the labels",
-    )
-    p.add_argument(
-        "--teacher-weight",
-        type=float,
-        default=d.teacher_weight,
-        help="share of the loss that is cross-entropy to the teacher (with --teacher)",
-    )
-    p.add_argument(
         "--outlier-weight",
         type=float,
         default=d.outlier_weight,

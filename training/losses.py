@@ -16,42 +16,25 @@ class SetCrossEntropy(keras.losses.Loss):
     A row with no allowed class is an item of none of the classes (a hat, a skirt): its loss is the
     cross-entropy to the uniform distribution, times ``outlier_weight`` (outlier exposure,
     Hendrycks et al. 2019), which teaches the model to be unsure rather than confidently wrong.
-
-    With ``teacher_weight`` > 0 (distillation, Hinton et al. 2015) each row of ``y_true`` carries a
-    teacher's probabilities after the allowed-class columns, and the loss is
-    ``(1 - w) * set loss + w * cross-entropy to the teacher``.
     """
 
-    def __init__(self, log_prior=None, outlier_weight=0.5, teacher_weight=0.0, name="set_cross_entropy", **kwargs):
+    def __init__(self, log_prior=None, outlier_weight=0.5, name="set_cross_entropy", **kwargs):
         super().__init__(name=name, **kwargs)
         self.log_prior = None if log_prior is None else [float(v) for v in log_prior]
         self.outlier_weight = float(outlier_weight)
-        self.teacher_weight = float(teacher_weight)
 
     def call(self, y_true, y_pred):
         logits = y_pred
-        allowed_classes = y_true[:, : ops.shape(logits)[-1]]
         if self.log_prior is not None:
             logits = logits + ops.convert_to_tensor(np.asarray(self.log_prior, np.float32))
         total = ops.logsumexp(logits, axis=-1)
-        allowed = ops.where(allowed_classes > 0, logits, ops.full_like(logits, -1e9))
-        known = ops.sum(allowed_classes, axis=-1) > 0
+        allowed = ops.where(y_true > 0, logits, ops.full_like(logits, -1e9))
+        known = ops.sum(y_true, axis=-1) > 0
         outlier = self.outlier_weight * (total - ops.mean(logits, axis=-1))
-        loss = ops.where(known, total - ops.logsumexp(allowed, axis=-1), outlier)
-        if self.teacher_weight:
-            teacher = y_true[:, ops.shape(logits)[-1] :]
-            # -sum(q log p) on the model's own logits (not prior-adjusted); q sums to 1.
-            to_teacher = ops.logsumexp(y_pred, axis=-1) - ops.sum(teacher * y_pred, axis=-1)
-            loss = (1.0 - self.teacher_weight) * loss + self.teacher_weight * to_teacher
-        return loss
+        return ops.where(known, total - ops.logsumexp(allowed, axis=-1), outlier)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "log_prior": self.log_prior,
-            "outlier_weight": self.outlier_weight,
-            "teacher_weight": self.teacher_weight,
-        }
+        return {**super().get_config(), "log_prior": self.log_prior, "outlier_weight": self.outlier_weight}
 
 
 @keras.saving.register_keras_serializable(package="fashion_lens")
@@ -66,11 +49,7 @@ class SetAccuracy(keras.metrics.MeanMetricWrapper):
 
 
 def _set_accuracy(y_true, y_pred):
-    """Top class within the allowed set; rows of unknown items (no allowed class) count as right.
-
-    Columns past the classes (a teacher's probabilities when distilling) are not looked at.
-    """
-    y_true = y_true[:, : ops.shape(y_pred)[-1]]
+    """Top class within the allowed set; rows of unknown items (no allowed class) count as right."""
     top = ops.argmax(y_pred, axis=-1)
     hit = ops.take_along_axis(y_true, top[:, None], axis=-1)[:, 0] > 0
     return ops.cast(ops.logical_or(hit, ops.sum(y_true, axis=-1) == 0), "float32")

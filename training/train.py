@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
-from training.data import DataError
 
 PREPROCESSING_VERSION = 2  # bump when core/prepare.py changes what the model is shown
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "model"
@@ -42,8 +41,6 @@ class TrainConfig:
     photo_variants: int = 7
     photo_like_prob: float = 0.2
     outlier_weight: float = 1.0
-    teacher: str | None = None
-    teacher_weight: float = 0.5
 
 
 # ----------------------------------------------------------------------------- setup
@@ -136,13 +133,6 @@ def fit(cfg: TrainConfig, train, val, extra=None):
         x, targets = np.concatenate([x, extra[0]]), np.concatenate([targets, extra[1]])
         if sample_weight is not None:
             sample_weight = np.concatenate([sample_weight, np.ones(len(extra[0]), np.float32)])
-    val_targets = one_hot[val.y]
-    if cfg.teacher and not 0.0 < cfg.teacher_weight <= 1.0:
-        raise DataError(f"--teacher-weight must be above 0 and at most 1, got {cfg.teacher_weight}")
-    if cfg.teacher:  # the teacher's view of each picture as given, before augmentation
-        teacher = load_teacher(cfg.teacher)
-        targets = np.concatenate([targets, teacher_probabilities(teacher, x)], axis=1)
-        val_targets = np.concatenate([val_targets, teacher_probabilities(teacher, val.x)], axis=1)
     batches = AugmentedBatches(
         x, targets, cfg.batch_size, cfg.blur_prob, cfg.seed, sample_weight, photo_like_prob=cfg.photo_like_prob
     )
@@ -156,42 +146,18 @@ def fit(cfg: TrainConfig, train, val, extra=None):
         warmup_steps=min(steps // 10, len(batches)),
     )
     model.compile(
-        keras.optimizers.Adam(schedule),
-        SetCrossEntropy(log_prior, cfg.outlier_weight, cfg.teacher_weight if cfg.teacher else 0.0),
-        metrics=[SetAccuracy()],
+        keras.optimizers.Adam(schedule), SetCrossEntropy(log_prior, cfg.outlier_weight), metrics=[SetAccuracy()]
     )
     keeper = _BestWeights()
     model.fit(
         batches,
         epochs=cfg.epochs,
-        validation_data=(val.x[..., None], val_targets) if len(val.y) else None,
+        validation_data=(val.x[..., None], one_hot[val.y]) if len(val.y) else None,
         verbose=0,
         callbacks=[Progress(cfg.epochs).callback, keeper.callback],
     )
     keeper.restore(model)
     return model
-
-
-def load_teacher(path: str):
-    """A model written by ``python -m training`` (a model.keras file) to distil from, or a DataError."""
-    import keras  # noqa: PLC0415
-
-    import fashion_desktop.core.layers  # noqa: F401, PLC0415 - the shipped model's own layers
-
-    if not Path(path).is_file():
-        raise DataError(f"--teacher {path}: no such file (give a model.keras written by python -m training)")
-    try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
-        raise DataError(f"--teacher {path}: not a Keras model this version can load ({exc})") from exc
-
-
-def teacher_probabilities(teacher, x: np.ndarray) -> np.ndarray:
-    """The teacher's probabilities for (n, 28, 28) images, float32, rows summing to 1."""
-    from training.evaluate import predict_proba  # noqa: PLC0415
-
-    q = predict_proba(teacher, x).astype(np.float32)
-    return q / q.sum(axis=1, keepdims=True)
 
 
 class _BestWeights:
@@ -329,7 +295,6 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
             "data_source": ds.source,
             "train_class_counts": np.bincount(train.y, minlength=NUM_CLASSES).tolist(),
             **({"photo_labels_sha256": sha256_file(LABELS_FILE)} if cfg.photos else {}),
-            **({"teacher_sha256": sha256_file(Path(cfg.teacher))} if cfg.teacher else {}),
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
         },

@@ -180,35 +180,3 @@ def test_committed_model_figures_match_a_fresh_evaluation(fashion_mnist, classif
     assert acc == pytest.approx(meta["metrics"]["accuracy"]["clean"], abs=0.0006)
     assert meta["training"]["command"].startswith("python -m training")
     assert meta["parameters"] <= 1_000_000 and meta["file_bytes"] <= 5_000_000
-
-
-def test_a_run_distils_from_a_teacher_and_records_which(trained, small_data_dir, tmp_path):
-    teacher = trained[0] / "model.keras"
-    cfg = tr.TrainConfig(
-        arch="seed", epochs=1, batch_size=64, data_dir=str(small_data_dir), val_fraction=0.1, teacher=str(teacher)
-    )
-    meta = tr.run(cfg, tmp_path, "python -m training --teacher ... (test)")
-    assert meta["training"]["teacher"] == str(teacher)
-    assert meta["training"]["teacher_sha256"] == tr.sha256_file(teacher)
-    assert 0.0 <= meta["metrics"]["accuracy"]["clean"] <= 1.0
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--teacher", "no-such-model.keras"], "--teacher no-such-model.keras: no such file"),
-        (["--teacher", "README.md"], "--teacher README.md: not a Keras model this version can load"),
-        (["--teacher", "resources/model/model.keras", "--teacher-weight", "1.5"], "--teacher-weight must be above 0"),
-    ],
-)
-def test_a_bad_teacher_is_refused_clearly(small_data_dir, tmp_path, args, message):
-    result = subprocess.run(
-        [sys.executable, "-m", "training", "--data-dir", str(small_data_dir), "--out", str(tmp_path), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=180,
-    )
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr
-    assert not (tmp_path / "model.keras").exists()
