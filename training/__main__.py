@@ -18,13 +18,6 @@ def _classes(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def _common(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
     p.add_argument("--arch", choices=("default", "seed"), default=d.arch)
@@ -74,13 +67,6 @@ def _common(p: argparse.ArgumentParser) -> None:
         type=float,
         default=d.photo_like_prob,
         help="share of Fashion-MNIST items given a phone-photo look (lighting, crop, mask bites)",
-    )
-    p.add_argument(
-        "--members",
-        type=_positive,
-        default=d.members,
-        help="train N networks from seeds seed..seed+N-1 on the same data and ship the mean of their "
-        "probabilities (N times the training time; an interrupted run resumes at the unfinished member)",
     )
     p.add_argument(
         "--outlier-weight",

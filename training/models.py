@@ -63,32 +63,22 @@ def build(arch: str, num_classes: int = NUM_CLASSES) -> keras.Model:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {sorted(ARCHITECTURES)}") from None
 
 
-def fresh_copy(trained: keras.Model, name: str | None = None) -> keras.Model:
-    """The trained network's layers and weights without its optimizer (whose Adam state would triple a file)."""
-    config = trained.get_config()
-    if name:
-        config["name"] = name
-    model = keras.Model.from_config(config)
-    model.set_weights(trained.get_weights())
-    return model
-
-
-def with_softmax(networks: keras.Model | list[keras.Model]) -> keras.Model:
-    """The model the app ships: the mean probabilities of every network, for the picture and its mirror.
+def with_softmax(model: keras.Model) -> keras.Model:
+    """The model the app ships: the mean of the probabilities for the picture and its mirror image.
 
     Items are trained with random flips, so both views are equally valid; averaging them is a
-    cheap ensemble (one batched call of two images). With ``--members N`` the N networks, trained
-    from different seeds, are averaged the same way. The shipped file carries all of it, so the app,
+    cheap ensemble (one batched call of two images) that the shipped file carries itself, so the app,
     the CLI and ``python -m training evaluate`` all score exactly the same thing.
     """
     from fashion_desktop.core.layers import HorizontalFlip  # noqa: PLC0415
 
-    networks = list(networks) if isinstance(networks, (list, tuple)) else [networks]
+    # A fresh copy of the trained network: wrapping the compiled one would also save its optimizer's
+    # state (two more copies of every weight for Adam), tripling the file.
+    trained = model
+    model = keras.Model.from_config(trained.get_config())
+    model.set_weights(trained.get_weights())
     image = keras.Input((28, 28, 1), name="image")
-    mirrored = HorizontalFlip()(image)
-    views = []
-    for k, trained in enumerate(networks):
-        model = fresh_copy(trained, None if len(networks) == 1 else f"{trained.name}_{k}")
-        views += [layers.Softmax()(model(image)), layers.Softmax()(model(mirrored))]
-    probs = layers.Average(name="probabilities")(views)
-    return keras.Model(image, probs, name=networks[0].name)
+    direct = layers.Softmax()(model(image))
+    mirrored = layers.Softmax()(model(HorizontalFlip()(image)))
+    probs = layers.Average(name="probabilities")([direct, mirrored])
+    return keras.Model(image, probs, name=model.name)

@@ -41,7 +41,6 @@ class TrainConfig:
     photo_variants: int = 7
     photo_like_prob: float = 0.2
     outlier_weight: float = 1.0
-    members: int = 1
 
 
 # ----------------------------------------------------------------------------- setup
@@ -120,7 +119,7 @@ def load_photos(cfg: TrainConfig):
     return inputs.reshape(-1, 28, 28), np.repeat(photos.targets(), versions, axis=0)
 
 
-def fit(cfg: TrainConfig, train, val, extra=None, seed: int | None = None):
+def fit(cfg: TrainConfig, train, val, extra=None):
     import keras  # noqa: PLC0415
 
     from training import models  # noqa: PLC0415
@@ -135,13 +134,7 @@ def fit(cfg: TrainConfig, train, val, extra=None, seed: int | None = None):
         if sample_weight is not None:
             sample_weight = np.concatenate([sample_weight, np.ones(len(extra[0]), np.float32)])
     batches = AugmentedBatches(
-        x,
-        targets,
-        cfg.batch_size,
-        cfg.blur_prob,
-        cfg.seed if seed is None else seed,
-        sample_weight,
-        photo_like_prob=cfg.photo_like_prob,
+        x, targets, cfg.batch_size, cfg.blur_prob, cfg.seed, sample_weight, photo_like_prob=cfg.photo_like_prob
     )
     model = models.build(cfg.arch)
     steps = cfg.epochs * len(batches)
@@ -165,43 +158,6 @@ def fit(cfg: TrainConfig, train, val, extra=None, seed: int | None = None):
     )
     keeper.restore(model)
     return model
-
-
-def member_checkpoint(cfg: TrainConfig, k: int) -> Path:
-    """Where member ``k`` of a ``--members`` run waits, once trained, until the run's files are written."""
-    from training.photos import LABELS_FILE  # noqa: PLC0415
-
-    settings = {**asdict(cfg), "members": None, "preprocessing_version": PREPROCESSING_VERSION}
-    if cfg.photos:
-        settings["photo_labels_sha256"] = sha256_file(LABELS_FILE)
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-    return CACHE_DIR / "members" / f"{key}-member{k}.keras"
-
-
-def train_member(cfg: TrainConfig, k: int, train, val, extra=None):
-    """Member ``k`` of the ensemble: trained from seed ``cfg.seed + k`` on the same data as the others.
-
-    Member 0 continues from the run's own seed, so ``--members 1`` is the single model as before.
-    With several members each finished one is kept in the cache, so an interrupted run (hours on a
-    CPU) resumes at the first unfinished member instead of starting again.
-    """
-    import keras  # noqa: PLC0415
-
-    from fashion_desktop.core.atomic import atomic_write  # noqa: PLC0415
-    from training.models import fresh_copy  # noqa: PLC0415
-
-    checkpoint = member_checkpoint(cfg, k) if cfg.members > 1 else None
-    if checkpoint and checkpoint.exists():
-        print(f"member {k + 1}/{cfg.members}: finished earlier, loaded from {checkpoint}", file=sys.stderr)
-        return keras.saving.load_model(checkpoint, compile=False, safe_mode=True)
-    if k:
-        keras.utils.set_random_seed(cfg.seed + k)
-    if cfg.members > 1:
-        print(f"member {k + 1}/{cfg.members}: training from seed {cfg.seed + k}", file=sys.stderr)
-    network = fit(cfg, train, val, extra, seed=cfg.seed + k)
-    if checkpoint:
-        atomic_write(checkpoint, fresh_copy(network).save, suffix=".keras")
-    return network
 
 
 class _BestWeights:
@@ -305,7 +261,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
     import keras  # noqa: PLC0415
     import tensorflow as tf  # noqa: PLC0415
 
-    from training.evaluate import evaluate, predict_proba  # noqa: PLC0415
+    from training.evaluate import evaluate  # noqa: PLC0415
     from training.models import with_softmax  # noqa: PLC0415
     from training.photos import LABELS_FILE  # noqa: PLC0415
     from training.report import markdown  # noqa: PLC0415
@@ -316,14 +272,8 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
         f"data: {len(train.y)} training, {len(ds.val.y)} validation, {len(ds.test.y)} test images from {ds.source}",
         file=sys.stderr,
     )
-    photos = load_photos(cfg)
-    networks = [train_member(cfg, k, train, ds.val, photos) for k in range(cfg.members)]
-    model = with_softmax(networks)  # the model as shipped is scored
+    model = with_softmax(fit(cfg, train, ds.val, load_photos(cfg)))  # the model as shipped is scored
     metrics = evaluate(model, ds.test.x, ds.test.y)
-    if cfg.members > 1:  # what the ensemble adds over each of its networks
-        metrics["member_clean_accuracy"] = [
-            float(np.mean(predict_proba(with_softmax(n), ds.test.x).argmax(axis=1) == ds.test.y)) for n in networks
-        ]
     if cfg.photos:
         metrics["real_photos"] = evaluate_photos(model, cfg)
     duration = time.monotonic() - started
@@ -355,9 +305,6 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
         **(extra_meta or {}),
     }
     meta = save_outputs(out_dir, model, meta, metrics["clean"]["confusion_matrix"], markdown)
-    if cfg.members > 1:
-        for k in range(cfg.members):
-            member_checkpoint(cfg, k).unlink(missing_ok=True)
     print(
         f"wrote {out_dir / 'model.keras'}; clean accuracy {metrics['accuracy']['clean']:.4f}; {duration / 60:.1f} min",
         file=sys.stderr,

@@ -180,31 +180,3 @@ def test_committed_model_figures_match_a_fresh_evaluation(fashion_mnist, classif
     assert acc == pytest.approx(meta["metrics"]["accuracy"]["clean"], abs=0.0006)
     assert meta["training"]["command"].startswith("python -m training")
     assert meta["parameters"] <= 1_000_000 and meta["file_bytes"] <= 5_000_000
-
-
-def test_members_are_averaged_in_one_file_and_a_finished_member_is_reused(small_data_dir, tmp_path, monkeypatch):
-    """--members 2: both networks go into the shipped file; a member finished before an interruption is
-    loaded, not trained again; the waiting members are cleared once the run's files are written."""
-    import keras
-
-    from training.evaluate import predict_proba
-    from training.models import with_softmax
-
-    monkeypatch.setattr(tr, "CACHE_DIR", tmp_path / "cache")
-    cfg = tr.TrainConfig(epochs=1, batch_size=64, data_dir=str(small_data_dir), val_fraction=0.1, members=2)
-    tr.setup(cfg.seed)
-    ds, train = tr.prepare_data(cfg)
-    first = tr.train_member(cfg, 0, train, ds.val)  # as if the run was stopped after member 1 of 2
-    assert tr.member_checkpoint(cfg, 0).exists() and not tr.member_checkpoint(cfg, 1).exists()
-
-    meta = tr.run(cfg, tmp_path / "model", "python -m training --members 2 (test)")
-    assert not list((tmp_path / "cache" / "members").iterdir())
-    members = meta["metrics"]["member_clean_accuracy"]
-    assert len(members) == 2 and members[0] != members[1]
-    shipped = keras.saving.load_model(tmp_path / "model" / "model.keras", compile=False, safe_mode=True)
-    networks = [layer for layer in shipped.layers if isinstance(layer, keras.Model)]
-    assert len(networks) == 2 and meta["parameters"] == 2 * first.count_params()
-    x = ds.test.x[:50]
-    assert np.allclose(predict_proba(with_softmax(networks[0]), x), predict_proba(with_softmax(first), x), atol=1e-6)
-    expected = (predict_proba(with_softmax(networks[0]), x) + predict_proba(with_softmax(networks[1]), x)) / 2
-    assert np.allclose(predict_proba(shipped, x), expected, atol=1e-5)
