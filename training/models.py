@@ -31,7 +31,7 @@ def _conv_bn(x, filters: int):
 
 
 def build_default(num_classes: int = NUM_CLASSES) -> keras.Model:
-    """Our CNN: three stages of two 3x3 conv+BN+ReLU layers, pooling and dropout; ~0.6 M parameters.
+    """Our CNN: three stages of two 3x3 conv+BN+ReLU layers, pooling and dropout; ~0.76 M parameters.
 
     Two convolutions per stage see a 5x5 neighbourhood before each pooling, which recovers detail
     that blur has smeared; batch-norm after every conv keeps training stable at a high learning rate.
@@ -39,7 +39,9 @@ def build_default(num_classes: int = NUM_CLASSES) -> keras.Model:
     inputs = keras.Input((28, 28, 1), name="image")
     x = layers.Rescaling(1 / 255)(inputs)
     # Light dropout: blur, flips, shifts and photo-look augmentation already regularise strongly.
-    for filters, drop in ((32, 0.05), (64, 0.1), (128, 0.15)):
+    # The last stage is 160 wide, not 128: with the real photos in training, 128 lost ~0.2 points of
+    # Fashion-MNIST accuracy (README, "Tried and not kept"); 160 costs ~0.3 ms a model call.
+    for filters, drop in ((32, 0.05), (64, 0.1), (160, 0.15)):
         x = _conv_bn(x, filters)
         x = _conv_bn(x, filters)
         x = layers.MaxPooling2D()(x)
