@@ -5,9 +5,10 @@ Every photo goes through ``core.analyze`` exactly as in the app. Held-out photos
 by folder (a folder that allows several classes, longsleeve or shoes, counts as right when the
 prediction is one of them: the real-photos issue's measure) and by label (each shoe and long-sleeved
 top by the class it shows, from ``training/photo_labels.csv``). Per-class figures cover the photos with
-a single allowed class. The unknown verdict is also counted on the held-out photos outside the
-validation part alone (``*_uncalibrated``), since training sets its threshold on that part. Last line:
-key=value.
+a single allowed class. Training sets the "known" threshold on these same photos, so besides the app's
+own verdicts the unknown shares are also given cross-fitted (``*_cross_fitted``): each photo judged by
+the threshold the same rule sets on the other nine tenths (``training/photo_eval.py``), which is the
+figure to hold against the targets. Last line: key=value.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def main() -> None:
     from fashion_desktop.core import CLASS_NAMES
     from fashion_desktop.core.analysis import analyze
     from fashion_desktop.core.classifier import Classifier
-    from training.photo_eval import photo_metrics
-    from training.photos import UNKNOWN_FOLDERS, find_photos, sets_known_threshold
+    from training.photo_eval import cross_fitted_unknown, photo_metrics
+    from training.photos import UNKNOWN_FOLDERS, calibration_fold, find_photos
 
     clf = Classifier.load(args.model_dir)
     figures: dict[str, float] = {}
@@ -60,15 +61,17 @@ def main() -> None:
         print(f"  {CLASS_NAMES[c]:<12} {sum(v)}/{len(v)}")
 
     # Held-out part of ../shared/photos (never trained on). Accuracy is counted by training's own
-    # photo_metrics; "unknown" is the app's own verdict (the loaded model's score and threshold).
+    # photo_metrics; "unknown" is the app's own verdict (the loaded model's score and threshold), and
+    # cross-fitted from the app's scores.
     photos = find_photos(args.photos, held_out=True)
-    probs, unknown_flags, fresh_flags = [], defaultdict(list), defaultdict(list)
+    probs, unknown_flags, scores, app_unknown = [], defaultdict(list), [], []
     for path, folder in zip(photos.paths, photos.folders):
         result = analyze(path, clf)
         probs.append(result.prediction.probabilities)
         unknown_flags[folder].append(not result.known.known)
-        if not sets_known_threshold(path):
-            fresh_flags[folder].append(not result.known.known)
+        scores.append(result.known.score)
+        app_unknown.append(not result.known.known)
+    folds = [calibration_fold(p) for p in photos.paths]
     m = photo_metrics(np.array(probs), photos.folders, clf.known_threshold, photos.classes)
     print(f"\nheld-out photos ({len(photos.paths)}), known threshold {clf.known_threshold:.3f}:")
     for folder, v in m["per_folder"].items():
@@ -87,15 +90,15 @@ def main() -> None:
     figures["photos_min_folder_top1"] = m["min_folder_top1"]
     figures["photos_top1_labelled"] = m["top1_labelled"]
     figures["photos_min_class_top1"] = m["min_class_top1"]
-    for name, flags in (("", unknown_flags), ("_uncalibrated", fresh_flags)):
-        unk = [f for k, v in flags.items() if k in UNKNOWN_FOLDERS for f in v]
-        kn = [f for k, v in flags.items() if k not in UNKNOWN_FOLDERS for f in v]
-        figures[f"unknown_detected{name}"] = sum(unk) / max(len(unk), 1)
-        figures[f"known_judged_unknown{name}"] = sum(kn) / max(len(kn), 1)
+    known = np.array([f not in UNKNOWN_FOLDERS for f in photos.folders])
+    verdicts = {"": np.array(app_unknown), "_cross_fitted": cross_fitted_unknown(np.array(scores), known, folds)}
+    for name, unknown in verdicts.items():
+        figures[f"unknown_detected{name}"] = float(unknown[~known].mean())
+        figures[f"known_judged_unknown{name}"] = float(unknown[known].mean())
     print(
-        f"  unknown verdicts on the {sum(map(len, fresh_flags.values()))} held-out photos outside the validation"
-        f" part (which set the threshold): unknown items {100 * figures['unknown_detected_uncalibrated']:.1f}%"
-        f" judged unknown, known items {100 * figures['known_judged_unknown_uncalibrated']:.1f}%"
+        f"  cross-fitted (each photo judged by the threshold set on the other nine tenths): unknown items"
+        f" {100 * figures['unknown_detected_cross_fitted']:.1f}% judged unknown, known items"
+        f" {100 * figures['known_judged_unknown_cross_fitted']:.1f}%"
     )
     figures["n_photos"] = len(photos.paths)
     print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))

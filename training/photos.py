@@ -3,7 +3,9 @@
 The photos (``../shared/photos/clothing-dataset-small``, CC0) are labelled by their own categories;
 each folder allows a *set* of Fashion-MNIST classes, and hat/shorts/skirt allow none (they teach the
 model what "not a fashion item I know" looks like). Held out for measuring, never trained on: the
-whole ``validation`` part and every train photo whose name hashes to 0 mod 10.
+whole ``validation`` part and every train photo whose name hashes to 0 mod 10. The held-out photos
+also set the "known" threshold; ``calibration_fold`` splits them so that figure is measured on photos
+the threshold was not set on.
 
 A folder's set is wide: the shoes folder cannot tell a sandal from a boot, and the set loss lets the
 model put every long-sleeved top in whichever of its three classes is easiest. ``photo_labels.csv``
@@ -78,15 +80,20 @@ def load_photo_labels(path: str | os.PathLike = LABELS_FILE) -> dict[str, tuple[
     return labels
 
 
-def sets_known_threshold(path: Path) -> bool:
-    """Whether a held-out photo is in the part that calibrates the "known" threshold (the validation part)."""
-    return "validation" in path.parts
+CALIBRATION_FOLDS = 10
 
 
 def is_held_out(path: Path) -> bool:
-    if sets_known_threshold(path):
+    if "validation" in path.parts:
         return True
     return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % 10 == 0
+
+
+def calibration_fold(path: Path) -> int:
+    """Which of CALIBRATION_FOLDS parts a held-out photo falls in, by a hash of its name (salted, so
+    it is unrelated to ``is_held_out``): the "known" figures judge each part with a threshold set on
+    the others."""
+    return int(hashlib.sha1(f"fold:{path.name}".encode()).hexdigest(), 16) % CALIBRATION_FOLDS
 
 
 def find_photos(root: str | os.PathLike, held_out: bool, labels: dict[str, tuple[int, ...]] | None = None) -> PhotoSet:

@@ -143,7 +143,14 @@ def photos_markdown(rp: dict, root: str | None) -> list[str]:
         f"{_pct(rp.get('top1_labelled', rp['top1']))}; "
         f"unknown items judged unrecognised {_pct(rp['unknown_detected'] or 0)}, known items judged "
         f"unrecognised {_pct(rp['known_judged_unknown'] or 0)} at threshold {rp['known_threshold']:.3f} "
-        f"on the {rp.get('known_score', 'top probability')} score.",
+        f"on the {rp.get('known_score', 'top probability')} score"
+        + (
+            f" (set on these photos; cross-fitted, each photo judged by a threshold set on the other "
+            f"nine tenths: {_pct(rp['unknown_detected_cross_fitted'])} and "
+            f"{_pct(rp['known_judged_unknown_cross_fitted'])})."
+            if rp.get("known_judged_unknown_cross_fitted") is not None
+            else "."
+        ),
         "",
         "| folder | photos | top-1 by folder / judged unknown | top-1 by label |",
         "| --- | --- | --- | --- |",

@@ -187,16 +187,16 @@ class _BestWeights:
 
 
 def evaluate_photos(model, cfg: TrainConfig) -> dict:
-    """Held-out photos: the "known" threshold is fixed on the validation part, figures on all of them."""
+    """Held-out photos: figures, and the "known" threshold set on all of them (its own figures cross-fitted)."""
     from training.evaluate import predict_proba  # noqa: PLC0415
     from training.photo_eval import calibrate_known_threshold, photo_metrics  # noqa: PLC0415
-    from training.photos import find_photos, prepare_photos, sets_known_threshold  # noqa: PLC0415
+    from training.photos import calibration_fold, find_photos, prepare_photos  # noqa: PLC0415
 
     photos = find_photos(cfg.photos, held_out=True)
     probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
-    calib = [i for i, p in enumerate(photos.paths) if sets_known_threshold(p)]
-    threshold = calibrate_known_threshold(probs[calib], [photos.folders[i] for i in calib])
-    return photo_metrics(probs, photos.folders, threshold, photos.classes)
+    threshold = calibrate_known_threshold(probs, photos.folders)
+    folds = [calibration_fold(p) for p in photos.paths]
+    return photo_metrics(probs, photos.folders, threshold, photos.classes, folds)
 
 
 # ----------------------------------------------------------------------------- save

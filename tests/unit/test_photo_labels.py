@@ -63,3 +63,28 @@ def test_every_labelled_photo_exists_in_the_collection():
     missing = [p for p in load_photo_labels() if not (SHARED_PHOTOS / p).is_file()]
     assert not missing
     assert LABELS_FILE.is_file()
+
+
+def test_cross_fitted_verdicts_use_a_threshold_set_without_the_photos_own_fold():
+    from training.photo_eval import MAX_FALSE_UNKNOWN, cross_fitted_unknown, threshold_for
+
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.uniform(0.3, 1.0, 200), rng.uniform(0.0, 0.4, 50)])
+    known = np.arange(250) < 200
+    folds = np.arange(250) % 5
+    verdict = cross_fitted_unknown(scores, known, folds)
+    for fold in range(5):
+        own, rest = folds == fold, folds != fold
+        expected = scores[own] < threshold_for(scores[rest], known[rest])
+        np.testing.assert_array_equal(verdict[own], expected)
+    # Calibrated on all the photos, the known share judged unknown is the rule's own figure.
+    assert np.mean(scores[known] < threshold_for(scores, known)) == pytest.approx(MAX_FALSE_UNKNOWN, abs=0.01)
+
+
+@pytest.mark.skipif(not SHARED_PHOTOS.is_dir(), reason="../shared/photos is not beside the repository")
+def test_calibration_folds_split_the_held_out_photos_evenly():
+    from training.photos import CALIBRATION_FOLDS, calibration_fold
+
+    folds = np.bincount([calibration_fold(p) for p in find_photos(SHARED_PHOTOS, held_out=True).paths])
+    assert len(folds) == CALIBRATION_FOLDS
+    assert folds.min() > 0.6 * folds.mean()
