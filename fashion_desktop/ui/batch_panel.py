@@ -1,10 +1,11 @@
-"""Folder batches: progress, Cancel, a sortable results table, double-click to show, Export CSV."""
+"""Folder batches: the worker that runs one, progress, Cancel, a sortable results table, Export CSV."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_desktop.core.atomic import atomic_write_text
+from fashion_desktop.ui.worker import BatchWorker
 
 COLUMNS = ("File", "Category", "Confidence", "Blur")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -31,12 +33,14 @@ CSV_HEADER = ("file", "path", "category", "confidence", "blurry", "blur_score", 
 
 
 class BatchPanel(QWidget):
-    cancel_requested = Signal()
+    cancel_requested = Signal()  # the Cancel button: the window also drops a batch still waiting for the model
     show_requested = Signal(Path)  # a row was double-clicked (or Enter pressed on it)
     status = Signal(str)  # a message for the status bar
+    error = Signal(str)  # the batch could not run (an unreadable folder)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self.worker: BatchWorker | None = None  # the batch running or last run
         self._rows: list = []  # BatchRow, in arrival order (the CSV order)
         self.last_folder = ""  # where the export dialog starts
 
@@ -78,7 +82,48 @@ class BatchPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
 
-    # -- driven by the main window -------------------------------------------------------------------
+    # -- the batch's worker --------------------------------------------------------------------------
+    def run(self, paths: Sequence[Path], description: str, classifier: object) -> None:
+        """Classify ``paths`` (folders and files) in a background thread; a batch still running is stopped."""
+        self.cancel(wait=True)
+        self.begin(description)
+        worker = BatchWorker(paths, classifier)
+        worker.progress.connect(self._on_progress)
+        worker.row_ready.connect(self._on_row)
+        worker.failed.connect(self.error)
+        worker.finished.connect(self._on_finished)
+        self.worker = worker
+        worker.start()
+        self.status.emit(f"Classifying {description}…")
+
+    def is_running(self) -> bool:
+        return self.worker is not None and self.worker.is_running()
+
+    def cancel(self, wait: bool = False) -> None:
+        """Ask the batch to stop after the file in hand; ``wait``: until its thread has ended."""
+        if self.is_running():
+            self.worker.stop() if wait else self.worker.cancel()
+
+    def shutdown(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+
+    # Signals of a batch that a newer one replaced may still be queued: only the current batch's count.
+    def _on_progress(self, done: int, total: int) -> None:
+        if self.sender() is self.worker:
+            self.set_progress(done, total)
+
+    def _on_row(self, row) -> None:
+        if self.sender() is self.worker:
+            self.add_row(row)
+
+    def _on_finished(self, done: int, cancelled: bool) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.end(done, cancelled)
+        self.status.emit(f"Batch {'cancelled' if cancelled else 'done'}: {done} files classified.")
+
+    # -- what is shown -------------------------------------------------------------------------------
     def begin(self, description: str) -> None:
         self._rows.clear()
         self.model.removeRows(0, self.model.rowCount())

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QImage
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -29,12 +29,12 @@ from fashion_desktop.ui.batch_panel import BatchPanel
 from fashion_desktop.ui.camera_panel import CameraPanel
 from fashion_desktop.ui.folder_browser import FolderBrowser
 from fashion_desktop.ui.image_view import ImageView
+from fashion_desktop.ui.mime_input import local_files, picture_in
 from fashion_desktop.ui.overlay_controls import OverlayControls
 from fashion_desktop.ui.result_panel import ResultPanel
 from fashion_desktop.ui.settings import Settings
-from fashion_desktop.ui.worker import AnalysisWorker, BatchWorker, ModelInfo, PictureFailure, PictureResult
+from fashion_desktop.ui.worker import AnalysisWorker, ModelInfo, PictureFailure, PictureResult
 
-PASTE_FORMATS = ("image/png", "image/jpeg", "image/bmp", "image/webp", "image/tiff", "image/gif")
 MODEL_FIX = (
     "Fashion Lens still opens pictures and shows their blur and edges, but cannot classify them. "
     "After fixing the model, choose File > Reload Model."
@@ -73,7 +73,6 @@ class MainWindow(QMainWindow):
         self.model_error: str | None = None
         self.current_path: Path | None = None
         self.last_result: PictureResult | None = None
-        self.batch_worker: BatchWorker | None = None
         self._pending_batch: tuple[list[Path], str] | None = None
         self._latest_request = 0  # id of the newest picture asked for
         self._shown_request = 0  # id of the picture on screen; older results arriving late are dropped
@@ -161,6 +160,7 @@ class MainWindow(QMainWindow):
         self.batch_panel.cancel_requested.connect(self.cancel_batch)
         self.batch_panel.show_requested.connect(self.open_path)
         self.batch_panel.status.connect(self.show_status)
+        self.batch_panel.error.connect(lambda message: self.show_status(message, error=True))
         self.batch_dock = QDockWidget("Folder batch", self)
         self.batch_dock.setObjectName("batchDock")
         self.batch_dock.setWidget(self.batch_panel)
@@ -269,28 +269,20 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("&Clear Recent", lambda: setattr(self.settings, "recent_files", []))
 
     def paste(self) -> None:
-        mime = QApplication.clipboard().mimeData()
-        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-        if files:
-            self.open_paths(files)
-            return
-        for fmt in PASTE_FORMATS:  # encoded bytes as another program put them: decoded in the worker
-            data = bytes(mime.data(fmt)) if mime.hasFormat(fmt) else b""
-            if data:
-                self.current_path = None
-                self.request_picture(data, "pasted picture")
-                return
-        if mime.hasImage():
-            image = mime.imageData()
-            if isinstance(image, QImage) and not image.isNull():
-                self.current_path = None
-                self.request_picture(image.copy(), "pasted picture")
-                return
-        text = mime.text().strip().strip('"') if mime.hasText() else ""
-        if text and "\n" not in text and Path(text).exists():
-            self.open_path(text)
-            return
-        self.show_status("The clipboard holds no picture and no image file to paste.", error=True)
+        if not self._open_mime(QApplication.clipboard().mimeData(), "pasted picture", allow_text_path=True):
+            self.show_status("The clipboard holds no picture and no image file to paste.", error=True)
+
+    def _open_mime(self, mime, name: str, allow_text_path: bool = False) -> bool:
+        """Open what a paste or drop holds; False when it holds nothing to open."""
+        picture = picture_in(mime, allow_text_path)
+        if isinstance(picture, list):
+            self.open_paths(picture)
+            return True
+        if picture is None:
+            return False
+        self.current_path = None
+        self.request_picture(picture, name)
+        return True
 
     def step(self, delta: int) -> None:
         """Show the next (+1) or previous (-1) picture of the current picture's folder."""
@@ -311,21 +303,14 @@ class MainWindow(QMainWindow):
         self.open_path(target)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
-        mime = event.mimeData()
-        if any(u.isLocalFile() for u in mime.urls()) or mime.hasImage():
+        if local_files(event.mimeData()) or event.mimeData().hasImage():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        mime = event.mimeData()
-        files = [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-        if files:
-            self.open_paths(files)
-        elif mime.hasImage():
-            self.current_path = None
-            self.request_picture(QImage(mime.imageData()), "dropped picture")
+        if self._open_mime(event.mimeData(), "dropped picture"):
+            event.acceptProposedAction()
         else:
-            return
-        event.acceptProposedAction()
+            self.show_status("What was dropped holds no picture and no image file.", error=True)
 
     # -- results -------------------------------------------------------------------------------------
     def show_status(self, message: str, error: bool = False, timeout_ms: int = 0) -> None:
@@ -404,12 +389,13 @@ class MainWindow(QMainWindow):
 
     # -- folder batches ------------------------------------------------------------------------------
     def start_batch(self, paths: Sequence[Path], description: str) -> bool:
+        """Show the batch dock and classify ``paths``; without a model yet, as soon as it is loaded."""
         self.show_picture_mode()
         self.cancel_batch(wait=True)
         self.batch_dock.show()
         self.batch_panel.last_folder = self.settings.last_folder
-        self.batch_panel.begin(description)
         if self.model_info is None:
+            self.batch_panel.begin(description)
             if self.model_error is not None:
                 self.batch_panel.end(0, True)
                 self.show_status("A folder cannot be classified without a model: " + self.model_error, error=True)
@@ -417,46 +403,21 @@ class MainWindow(QMainWindow):
             self._pending_batch = (list(paths), description)
             self.show_status(f"{description} will be classified as soon as the model is loaded…")
             return True
-        worker = BatchWorker(paths, self.model_info.classifier)
-        worker.progress.connect(self._on_batch_progress)
-        worker.row_ready.connect(self._on_batch_row)
-        worker.failed.connect(self._on_batch_failed)
-        worker.finished.connect(self._on_batch_finished)
-        self.batch_worker = worker
-        worker.start()
-        self.show_status(f"Classifying {description}…")
+        self.batch_panel.run(paths, description, self.model_info.classifier)
         return True
 
     def cancel_batch(self, wait: bool = False) -> None:
-        self._pending_batch = None
-        if self.batch_worker is not None and self.batch_worker.is_running():
-            self.batch_worker.stop() if wait else self.batch_worker.cancel()
-
-    # Signals of a batch that a newer one replaced may still be queued: only the current batch's count.
-    def _on_batch_progress(self, done: int, total: int) -> None:
-        if self.sender() is self.batch_worker:
-            self.batch_panel.set_progress(done, total)
-
-    def _on_batch_row(self, row) -> None:
-        if self.sender() is self.batch_worker:
-            self.batch_panel.add_row(row)
-
-    def _on_batch_failed(self, message: str) -> None:
-        self.show_status(message, error=True)
-
-    def _on_batch_finished(self, done: int, cancelled: bool) -> None:
-        if self.sender() is not self.batch_worker:
-            return
-        self.batch_panel.end(done, cancelled)
-        self.show_status(f"Batch {'cancelled' if cancelled else 'done'}: {done} files classified.")
+        if self._pending_batch is not None:  # still waiting for the model: it never starts
+            self._pending_batch = None
+            self.batch_panel.end(0, True)
+        self.batch_panel.cancel(wait)
 
     # -- closing -------------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop and wait for every worker thread; safe to call twice."""
         self._closing = True
         self.camera_panel.shutdown()
-        if self.batch_worker is not None:
-            self.batch_worker.stop()
+        self.batch_panel.shutdown()
         self.worker.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

@@ -24,7 +24,7 @@ def test_cancel_stops_a_long_batch(qtbot, window, sample_paths, tmp_path):
     window.start_batch([folder], "many")
     qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1, timeout=30_000)
     window.batch_panel.cancel_button.click()
-    qtbot.waitUntil(lambda: not window.batch_worker.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.batch_panel.is_running(), timeout=10_000)
     qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Cancelled"), timeout=5_000)
     assert 1 <= len(window.batch_panel.rows()) < 60
     assert not window.batch_panel.cancel_button.isEnabled()

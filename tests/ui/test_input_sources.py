@@ -41,7 +41,7 @@ def test_dropping_a_folder_starts_a_batch(qtbot, window, photo_folder):
     qtbot.waitUntil(
         lambda: (
             len(window.batch_panel.rows()) == 3
-            and not window.batch_worker.is_running()
+            and not window.batch_panel.is_running()
             and window.batch_panel.title.text().startswith(("Done", "Cancelled"))
         ),
         timeout=30_000,

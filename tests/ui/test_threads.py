@@ -51,6 +51,19 @@ def test_model_loads_in_background_and_an_early_picture_waits_for_it(qtbot, make
     assert "Model ready" in window.model_label.text()
 
 
+def test_a_batch_asked_for_before_the_model_loads_waits_for_it_or_can_be_cancelled(qtbot, make_window, photo_folder):
+    window = make_window(share_model=False)
+    assert window.model_info is None
+    window.start_batch([photo_folder], "first")
+    assert "as soon as the model is loaded" in window.statusBar().currentMessage()
+    window.batch_panel.cancel_button.click()  # while it waits: it never starts
+    assert window.batch_panel.title.text().startswith("Cancelled")
+    assert not window.batch_panel.cancel_button.isEnabled()
+    window.start_batch([photo_folder], "second")
+    qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Done"), timeout=120_000)
+    assert len(window.batch_panel.rows()) == 3  # the second batch, once; the first never ran
+
+
 def test_closing_during_inference_stops_the_worker(qtbot, window, sample_paths):
     for path in sample_paths:
         window.open_path(path)
@@ -69,7 +82,7 @@ def test_closing_while_the_model_loads(qtbot, make_window):
 def test_closing_during_a_batch(qtbot, window, photo_folder):
     window.start_batch([photo_folder], "photos")
     window.close()
-    assert window.batch_worker is None or not window.batch_worker.is_running()
+    assert not window.batch_panel.is_running()
     assert not window.worker.is_running()
 
 
