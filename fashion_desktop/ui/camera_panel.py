@@ -10,11 +10,8 @@ window's loaded model is shared.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import os
-import statistics
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, Signal
@@ -35,14 +32,12 @@ from fashion_desktop.ui.camera_worker import (
     CameraResult,
     CameraWorker,
     ClassifierProvider,
-    RateMeter,
     resolve_classifier,
 )
+from fashion_desktop.ui.live_stats import LiveStats
 from fashion_desktop.ui.result_panel import ResultPanel
 
 __all__ = ["NO_CAMERA", "CameraPanel"]
-
-RATE_WINDOW_S = 2.0  # display and classification rates are measured over the last two seconds
 
 
 class _Relay(QObject):
@@ -97,8 +92,7 @@ class CameraPanel(QWidget):
         self._last_source = None  # what Reconnect reopens
         self._frozen_frame = None
         self._shown_frame = None  # core.live.Frame on screen
-        self._display_rate, self._result_rate = RateMeter(RATE_WINDOW_S), RateMeter(RATE_WINDOW_S)
-        self._latencies: collections.deque[float] = collections.deque(maxlen=60)
+        self.stats = LiveStats()  # rates and lag, shown under the picture while live
         self._relay = _Relay(self)
         self._relay.frame_ready.connect(self._on_frame_ready)
         self._relay.fault.connect(self._on_fault)
@@ -235,9 +229,7 @@ class CameraPanel(QWidget):
         self.stop()
         self._last_source = source
         self.last_error = None
-        self._display_rate.clear()
-        self._result_rate.clear()
-        self._latencies.clear()
+        self.stats.clear()
         session: _Session | None = None
 
         relay = self._relay
@@ -325,7 +317,7 @@ class CameraPanel(QWidget):
         self.view.set_frame(frame.image, frame.index)
 
     def _on_frame_painted(self, _index: int) -> None:
-        self._display_rate.tick()
+        self.stats.frame_painted()
 
     def _on_result(self, result: CameraResult) -> None:
         session = self._session
@@ -333,9 +325,7 @@ class CameraPanel(QWidget):
             return  # from a session that has ended
         if self._frozen_frame is not None and not result.frozen:
             return  # a live frame finished after Freeze was pressed
-        now = time.monotonic()
-        self._result_rate.tick(now)
-        self._latencies.append((now - result.frame.captured) * 1e3)
+        self.stats.result_shown(result.frame.captured)
         self.last_result = result
         self._show_result(result)
         self.result_shown.emit(result)
@@ -429,22 +419,8 @@ class CameraPanel(QWidget):
         self.reconnect_action.setEnabled(can_reconnect)
         self.reconnect_button.setVisible(can_reconnect)
 
-    # -- rates ---------------------------------------------------------------------------------------
-    def display_fps(self) -> float:
-        return self._display_rate.rate()
-
-    def classification_rate(self) -> float:
-        return self._result_rate.rate()
-
-    def median_latency_ms(self) -> float | None:
-        return statistics.median(self._latencies) if self._latencies else None
-
     def _show_rates(self) -> None:
-        latency = self.median_latency_ms()
-        text = f"{self.display_fps():.0f} FPS · {self.classification_rate():.1f} classifications/s"
-        if latency is not None:
-            text += f" · {latency:.0f} ms behind"
-        self.rate_label.setText(text)
+        self.rate_label.setText(self.stats.text())
 
     # -- Qt events -----------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name

@@ -8,7 +8,6 @@ Frames that arrive while it is busy are skipped, so results lag the camera by on
 
 from __future__ import annotations
 
-import collections
 import json
 import threading
 import time
@@ -50,27 +49,6 @@ class CameraResult:
     def prediction(self):
         """What the bars show: the smoothed prediction live, the frame's own when frozen."""
         return self.analysis.prediction if self.frozen or self.smoothed is None else self.smoothed
-
-
-class RateMeter:
-    """Events per second over the last ``window`` seconds (frames painted, results shown)."""
-
-    def __init__(self, window: float = 2.0):
-        self.window = window
-        self._times: collections.deque[float] = collections.deque(maxlen=1000)
-
-    def tick(self, now: float | None = None) -> None:
-        self._times.append(time.monotonic() if now is None else now)
-
-    def clear(self) -> None:
-        self._times.clear()
-
-    def rate(self, now: float | None = None) -> float:
-        now = time.monotonic() if now is None else now
-        recent = [t for t in self._times if now - t <= self.window]
-        if len(recent) < 2:
-            return 0.0
-        return (len(recent) - 1) / max(1e-6, recent[-1] - recent[0])
 
 
 def resolve_classifier(provider: ClassifierProvider | object | None):
