@@ -29,7 +29,7 @@ from fashion_desktop.ui.worker import BatchWorker
 COLUMNS = ("File", "Category", "Confidence", "Blur")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
-CSV_HEADER = ("file", "path", "category", "confidence", "blurry", "blur_score", "error")
+CSV_HEADER = ("file", "path", "category", "confidence", "known", "blurry", "blur_score", "error")
 
 
 class BatchPanel(QWidget):
@@ -143,7 +143,7 @@ class BatchPanel(QWidget):
         blur = "–" if row.blurry is None else ("Blurry" if row.blurry else "Sharp")
         cells = [
             (row.path.name, row.path.name.lower()),
-            (row.label if row.error is None else f"Error: {row.error}", row.label or "~"),
+            (_category_text(row), row.label or "~"),
             ("–" if row.confidence is None else f"{100 * row.confidence:.1f}%", row.confidence or -1.0),
             (blur if row.blur_score is None else f"{blur} ({row.blur_score:.0f})", row.blur_score or -1.0),
         ]
@@ -183,6 +183,7 @@ class BatchPanel(QWidget):
                     str(r.path),
                     r.label or "",
                     "" if r.confidence is None else f"{r.confidence:.4f}",
+                    "" if r.known is None else str(r.known).lower(),
                     "" if r.blurry is None else str(r.blurry).lower(),
                     "" if r.blur_score is None else f"{r.blur_score:.1f}",
                     r.error or "",
@@ -212,3 +213,9 @@ class BatchPanel(QWidget):
         path = index.data(PATH_ROLE)
         if path:
             self.show_requested.emit(Path(path))
+
+
+def _category_text(row) -> str:
+    if row.error is not None:
+        return f"Error: {row.error}"
+    return f"Unrecognised (best guess {row.label})" if row.known is False else row.label

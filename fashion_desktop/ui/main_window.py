@@ -335,7 +335,12 @@ class MainWindow(QMainWindow):
         self.timing_label.setToolTip(f"Time taken for {result.name}: {steps}")
         self.timing_label.setAccessibleDescription(steps)
         p = a.prediction
-        what = f"{p.label} ({100 * p.confidence:.0f}%)" if p is not None else "not classified (no model)"
+        if p is None:
+            what = "not classified (no model)"
+        elif not a.known.known:
+            what = f"unrecognised (best guess {p.label}, {100 * p.confidence:.0f}%)"
+        else:
+            what = f"{p.label} ({100 * p.confidence:.0f}%)"
         self.show_status(f"{result.name}: {what}, analysed in {a.total_ms:.0f} ms")
         self.setWindowTitle(f"{result.name} – Fashion Lens")
         self.result_shown.emit(result)

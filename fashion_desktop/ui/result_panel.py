@@ -10,6 +10,8 @@ from fashion_desktop.ui.blur_badge import BlurBadge
 from fashion_desktop.ui.confidence_bars import ConfidenceBars
 from fashion_desktop.ui.model_input_view import ModelInputView
 
+UNRECOGNISED = "Unrecognised"  # the heading for a picture of none of the ten categories
+
 
 class ResultPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
@@ -53,15 +55,22 @@ class ResultPanel(QWidget):
             self.confidence.setText("The picture cannot be classified until a model is loaded (File > Reload Model).")
             self.bars.clear()
         else:
-            self.category.setText(prediction.label)
-            text = f"{100 * prediction.confidence:.1f}% confident"
             known = getattr(analysis, "known", None)
             if known is not None and not known.known:
-                text = (
-                    f"⚠ Probably none of the ten categories: {prediction.label} is only the best guess "
+                # Not a confident Shirt: the heading says so, and the best guess is given as a guess.
+                self.category.setText(UNRECOGNISED)
+                self.confidence.setText(
+                    f"⚠ Probably not a fashion item of the ten categories. Best guess: {prediction.label} "
                     f"({100 * prediction.confidence:.1f}%)."
                 )
-            self.confidence.setText(text)
+            else:
+                self.category.setText(prediction.label)
+                self.confidence.setText(f"{100 * prediction.confidence:.1f}% confident")
+            self.confidence.setToolTip(
+                f"Certainty {known.score:.2f}; below {known.threshold:.2f} a picture is called unrecognised."
+                if known is not None and known.threshold > 0
+                else ""
+            )
             self.bars.set_probabilities(prediction.ranked())
         self.category.setAccessibleDescription(self.category.text())
         self.blur.set_report(analysis.blur)

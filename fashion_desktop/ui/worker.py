@@ -243,6 +243,7 @@ class BatchRow:
     blurry: bool | None = None
     blur_score: float | None = None
     error: str | None = None
+    known: bool | None = None  # False: probably none of the ten categories (``label`` is a best guess)
 
 
 class BatchWorker(_ThreadOwner):
@@ -279,7 +280,14 @@ class BatchWorker(_ThreadOwner):
                 row = BatchRow(path, error=failure_message(result))
             else:
                 p = result.prediction
-                row = BatchRow(path, p.label, p.confidence, bool(result.blur.blurry), float(result.blur.score))
+                row = BatchRow(
+                    path,
+                    p.label,
+                    p.confidence,
+                    bool(result.blur.blurry),
+                    float(result.blur.score),
+                    known=bool(result.known.known),
+                )
             done += 1
             self.row_ready.emit(row)
             self.progress.emit(done, total)

@@ -42,6 +42,23 @@ def sample(sample_paths) -> Path:
 
 
 @pytest.fixture
+def drawn_face(tmp_path) -> Path:
+    """A drawing of a face: none of the ten categories (the bundled model's certainty for it is ~0.05,
+    far below its threshold), so the window must call it unrecognised rather than a confident anything."""
+    import cv2
+    import numpy as np
+
+    img = np.full((480, 640, 3), 240, np.uint8)
+    cv2.ellipse(img, (320, 260), (120, 150), 0, 0, 360, (180, 140, 120), -1)
+    for x in (280, 360):
+        cv2.circle(img, (x, 230), 15, (40, 40, 40), -1)
+    cv2.ellipse(img, (320, 320), (50, 20), 0, 0, 180, (40, 40, 150), 5)
+    path = tmp_path / "face.png"
+    cv2.imwrite(str(path), img)
+    return path
+
+
+@pytest.fixture
 def photo_folder(tmp_path, sample_paths) -> Path:
     """A folder of three real photos, in a known order."""
     folder = tmp_path / "photos"

@@ -71,6 +71,21 @@ def test_batch_table_sorts_shows_and_exports_csv(qtbot, window, photo_folder, cl
     assert panel.export_button.isEnabled()
 
 
+def test_a_batch_marks_pictures_of_none_of_the_ten_as_unrecognised(qtbot, window, photo_folder, drawn_face, tmp_path):
+    drawn_face.rename(photo_folder / drawn_face.name)
+    window.start_batch([photo_folder], "photos")
+    qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Done"), timeout=30_000)
+    panel = window.batch_panel
+    rows = {r.path.name: r for r in panel.rows()}
+    assert rows["face.png"].known is False
+    assert all(r.known for name, r in rows.items() if name != "face.png")  # the three sample photos
+    cells = {panel.model.item(i, 0).text(): panel.model.item(i, 1).text() for i in range(panel.model.rowCount())}
+    assert cells["face.png"] == f"Unrecognised (best guess {rows['face.png'].label})"
+    with panel.export_csv(tmp_path / "results.csv").open(newline="", encoding="utf-8") as fh:
+        known = {r["file"]: r["known"] for r in csv.DictReader(fh)}
+    assert known == {name: "false" if name == "face.png" else "true" for name in rows}
+
+
 def test_a_new_batch_replaces_a_running_one_cleanly(qtbot, window, sample_paths, photo_folder, tmp_path):
     folder = _folder_of_copies(tmp_path / "first", sample_paths, 30)
     window.start_batch([folder], "first")

@@ -44,6 +44,25 @@ def test_open_picture_shows_what_core_analyze_says(qtbot, window, sample, classi
     assert sample.name in window.statusBar().currentMessage()
 
 
+def test_a_picture_of_none_of_the_ten_is_shown_as_unrecognised(qtbot, window, drawn_face, sample, classifier):
+    expected = analyze(drawn_face, classifier)
+    assert not expected.known.known  # the premise: the model does not know a face
+    window.open_path(drawn_face)
+    wait_for_result(qtbot, window, drawn_face.name)
+    panel = window.result_panel
+    assert panel.category.text() == "Unrecognised"  # not a confident guess in large type
+    best = expected.prediction
+    assert f"Best guess: {best.label} ({100 * best.confidence:.1f}%)" in panel.confidence.text()
+    assert f"{expected.known.score:.2f}" in panel.confidence.toolTip()
+    assert f"unrecognised (best guess {best.label}" in window.statusBar().currentMessage()
+    assert panel.bars.shown()[0][0] == best.label  # the bars still show every category
+
+    window.open_path(sample)  # a known item afterwards reads normally again
+    wait_for_result(qtbot, window, sample.name)
+    assert panel.category.text() == analyze(sample, classifier).prediction.label
+    assert panel.confidence.text().endswith("% confident")
+
+
 def test_a_bad_file_says_why_and_keeps_the_previous_result(qtbot, window, sample, tmp_path):
     window.open_path(sample)
     before = wait_for_result(qtbot, window, sample.name)
