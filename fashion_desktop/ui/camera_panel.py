@@ -331,8 +331,8 @@ class CameraPanel(QWidget):
         self.result_shown.emit(result)
 
     def _show_result(self, result: CameraResult) -> None:
-        # The side panel shows what it is given as the prediction: the smoothed one while live.
-        shown = dataclasses.replace(result.analysis, prediction=result.prediction)
+        # The side panel shows what it is given as the prediction and verdict: the smoothed ones while live.
+        shown = dataclasses.replace(result.analysis, prediction=result.prediction, known=result.known)
         self.results.show_result(_Shown(shown, result.model_input))
         self.view.set_edges(result.edge_layer if result.mirrored == self.mirror_action.isChecked() else None)
 

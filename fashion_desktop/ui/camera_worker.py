@@ -40,6 +40,7 @@ class CameraResult:
     started: float  # time.monotonic() when the worker took the frame
     finished: float  # time.monotonic() when the result was ready
     frozen: bool = False  # the analysis of a frozen frame (not smoothed)
+    smoothed_known: object | None = None  # core.classifier.KnownReport of the smoothed probabilities
 
     @property
     def latency_ms(self) -> float:
@@ -49,6 +50,11 @@ class CameraResult:
     def prediction(self):
         """What the bars show: the smoothed prediction live, the frame's own when frozen."""
         return self.analysis.prediction if self.frozen or self.smoothed is None else self.smoothed
+
+    @property
+    def known(self):
+        """The "one of the ten?" verdict of what the bars show, so the heading agrees with them."""
+        return self.analysis.known if self.frozen or self.smoothed_known is None else self.smoothed_known
 
 
 def resolve_classifier(provider: ClassifierProvider | object | None):
@@ -82,6 +88,7 @@ def snapshot_record(result: CameraResult, source_name: str, image_name: str) -> 
             record["smoothed"] = {
                 "label": result.smoothed.label,
                 "probabilities": {k: round(v, 4) for k, v in result.smoothed.ranked()},
+                "known": bool(result.known.known) if result.known is not None else None,
             }
     return record
 
@@ -206,13 +213,14 @@ class CameraWorker(QObject):
         crop = np.ascontiguousarray(crop[:, ::-1] if mirrored else crop)
         classifier = resolve_classifier(self._provider)
         analysis = analyze(crop, classifier) if classifier is not None else layers.analyze_without_model(crop)
-        smoothed = None
+        smoothed = smoothed_known = None
         if analysis.prediction is not None:
             probabilities = np.asarray(analysis.prediction.probabilities, np.float32)
             if frozen:
                 smoother.reset()  # going live again starts from the live picture, not the frozen one
             else:
                 smoothed = Prediction.from_probabilities(smoother.update(probabilities, frame.captured))
+                smoothed_known = classifier.judge_known(smoothed.probabilities)
         layer = np.zeros((*analysis.edges.shape[:2], 4), np.uint8)
         layer[..., :3] = layers.EDGE_COLOUR
         layer[..., 3] = analysis.edges
@@ -227,6 +235,7 @@ class CameraWorker(QObject):
             started=started,
             finished=time.monotonic(),
             frozen=frozen,
+            smoothed_known=smoothed_known,
         )
 
     def _write_snapshot(self, folder: Path) -> None:

@@ -76,7 +76,7 @@ def collect(panel) -> list:
     return results
 
 
-def test_results_follow_the_item_shown(qtbot, panel, video):
+def test_results_follow_the_item_shown(qtbot, panel, video, classifier):
     path, segments = video
     results = collect(panel)
     painted: list[int] = []
@@ -94,8 +94,12 @@ def test_results_follow_the_item_shown(qtbot, panel, video):
         expected = CLASS_NAMES[seg.label]
         assert smoothed[expected] >= 0.8 * len(shown), f"{expected}: {smoothed}"
         assert raw[expected] >= 0.6 * len(shown), f"{expected}: {raw}"
+    # Live, the "one of the ten?" verdict is judged on the smoothed probabilities the bars show.
+    live = [r for r in results if not r.frozen]
+    assert all(r.known.score == classifier.judge_known(r.smoothed.probabilities).score for r in live)
     # The bars and the label on screen are the last result's.
     last = results[-1]
+    assert last.known.known
     assert panel.results.category.text() == last.prediction.label == CLASS_NAMES[segments[-1].label]
     assert panel.results.bars.shown()[0][0] == last.prediction.label
     assert panel.results.blur.verdict() in ("sharp", "blurry")
@@ -218,6 +222,7 @@ def test_freeze_mirror_and_snapshot(qtbot, panel, video, tmp_path):
     assert panel.view.shown_index() == shown  # the picture holds still
     assert results[-1] is frozen  # and is not classified again and again
     assert frozen.prediction is frozen.analysis.prediction  # a frozen frame shows its own result
+    assert frozen.known is frozen.analysis.known
 
     with qtbot.waitSignal(panel.snapshot_saved, timeout=5_000) as saved:
         panel.snapshot_action.trigger()
