@@ -53,6 +53,7 @@ class ResultPanel(QWidget):
         if prediction is None:
             self.category.setText("No model")
             self.confidence.setText("The picture cannot be classified until a model is loaded (File > Reload Model).")
+            self.confidence.setToolTip("")
             self.bars.clear()
         else:
             known = getattr(analysis, "known", None)
@@ -79,6 +80,7 @@ class ResultPanel(QWidget):
     def clear(self) -> None:
         self.category.setText("–")
         self.confidence.setText("Open a picture to classify it.")
+        self.confidence.setToolTip("")
         self.bars.clear()
         self.blur.clear_report()
         self.model_input.set_image(None)
