@@ -38,7 +38,7 @@ def main() -> None:
     from fashion_desktop.core.analysis import analyze
     from fashion_desktop.core.classifier import Classifier
     from training.photo_eval import cross_fitted_unknown, photo_metrics
-    from training.photos import UNKNOWN_FOLDERS, calibration_fold, find_photos
+    from training.photos import UNKNOWN_FOLDERS, calibration_fold, find_photos, known_mask
 
     clf = Classifier.load(args.model_dir)
     figures: dict[str, float] = {}
@@ -64,18 +64,18 @@ def main() -> None:
     # photo_metrics; "unknown" is the app's own verdict (the loaded model's score and threshold), and
     # cross-fitted from the app's scores.
     photos = find_photos(args.photos, held_out=True)
-    probs, unknown_flags, scores, app_unknown = [], defaultdict(list), [], []
-    for path, folder in zip(photos.paths, photos.folders):
+    probs, scores, app_unknown = [], [], []
+    for path in photos.paths:
         result = analyze(path, clf)
         probs.append(result.prediction.probabilities)
-        unknown_flags[folder].append(not result.known.known)
         scores.append(result.known.score)
         app_unknown.append(not result.known.known)
+    app_unknown, folders = np.array(app_unknown), np.array(photos.folders)
     folds = [calibration_fold(p) for p in photos.paths]
     m = photo_metrics(np.array(probs), photos.folders, clf.known_threshold, photos.classes)
     print(f"\nheld-out photos ({len(photos.paths)}), known threshold {clf.known_threshold:.3f}:")
     for folder, v in m["per_folder"].items():
-        unknown = 100 * sum(unknown_flags[folder]) / v["n"]
+        unknown = 100 * app_unknown[folders == folder].mean()
         if folder in UNKNOWN_FOLDERS:
             print(f"  {folder:<11} {v['n']:4d} photos  judged unknown {unknown:5.1f}%")
         else:
@@ -90,8 +90,8 @@ def main() -> None:
     figures["photos_min_folder_top1"] = m["min_folder_top1"]
     figures["photos_top1_labelled"] = m["top1_labelled"]
     figures["photos_min_class_top1"] = m["min_class_top1"]
-    known = np.array([f not in UNKNOWN_FOLDERS for f in photos.folders])
-    verdicts = {"": np.array(app_unknown), "_cross_fitted": cross_fitted_unknown(np.array(scores), known, folds)}
+    known = known_mask(photos.folders)
+    verdicts = {"": app_unknown, "_cross_fitted": cross_fitted_unknown(np.array(scores), known, folds)}
     for name, unknown in verdicts.items():
         figures[f"unknown_detected{name}"] = float(unknown[~known].mean())
         figures[f"known_judged_unknown{name}"] = float(unknown[known].mean())

@@ -6,7 +6,7 @@ import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES
 from fashion_desktop.core.classifier import KNOWN_SCORES
-from training.photos import FOLDER_CLASSES, UNKNOWN_FOLDERS
+from training.photos import FOLDER_CLASSES, UNKNOWN_FOLDERS, known_mask
 
 KNOWN_SCORE = "certainty"  # recorded in model.json; the app judges "known" with the same score
 _known_score = KNOWN_SCORES[KNOWN_SCORE]
@@ -21,7 +21,7 @@ def threshold_for(scores: np.ndarray, known: np.ndarray) -> float:
 
 def calibrate_known_threshold(probs: np.ndarray, folders: list[str]) -> float:
     """``threshold_for`` on the KNOWN_SCORE of every photo given (training passes all held-out ones)."""
-    return threshold_for(_known_score(probs), np.array([f not in UNKNOWN_FOLDERS for f in folders]))
+    return threshold_for(_known_score(probs), known_mask(folders))
 
 
 def cross_fitted_unknown(scores: np.ndarray, known: np.ndarray, folds) -> np.ndarray:
@@ -71,7 +71,7 @@ def photo_metrics(
     for c in sorted({a[0] for a in classes if len(a) == 1}):
         idx = [i for i, a in enumerate(classes) if a == (c,)]
         per_class[CLASS_NAMES[c]] = {"n": len(idx), "top1": float(np.mean([pred[i] == c for i in idx]))}
-    known = np.array([f not in UNKNOWN_FOLDERS for f in folders])
+    known = known_mask(folders)
     cross = cross_fitted_unknown(conf, known, folds) if folds is not None else None
     return {
         "top1": float(np.mean(by_folder)) if by_folder else 0.0,

@@ -43,6 +43,13 @@ FOLDER_CLASSES: dict[str, tuple[int, ...]] = {
     "skirt": (),
 }
 UNKNOWN_FOLDERS = frozenset(k for k, v in FOLDER_CLASSES.items() if not v)
+
+
+def known_mask(folders: list[str]) -> np.ndarray:
+    """True for each photo of a folder of known classes, False for a hat, shorts or skirt."""
+    return np.array([f not in UNKNOWN_FOLDERS for f in folders], bool)
+
+
 LABELS_FILE = Path(__file__).with_name("photo_labels.csv")
 
 

@@ -50,13 +50,12 @@ class ResultPanel(QWidget):
         """``result``: a worker PictureResult (its analysis may lack a prediction when no model is loaded)."""
         analysis = result.analysis
         prediction = analysis.prediction
+        known = getattr(analysis, "known", None)  # None without a model
         if prediction is None:
             self.category.setText("No model")
             self.confidence.setText("The picture cannot be classified until a model is loaded (File > Reload Model).")
-            self.confidence.setToolTip("")
             self.bars.clear()
         else:
-            known = getattr(analysis, "known", None)
             if known is not None and not known.known:
                 # Not a confident Shirt: the heading says so, and the best guess is given as a guess.
                 self.category.setText(UNRECOGNISED)
@@ -67,12 +66,12 @@ class ResultPanel(QWidget):
             else:
                 self.category.setText(prediction.label)
                 self.confidence.setText(f"{100 * prediction.confidence:.1f}% confident")
-            self.confidence.setToolTip(
-                f"Certainty {known.score:.2f}; below {known.threshold:.2f} a picture is called unrecognised."
-                if known is not None and known.threshold > 0
-                else ""
-            )
             self.bars.set_probabilities(prediction.ranked())
+        self.confidence.setToolTip(
+            f"Certainty {known.score:.2f}; below {known.threshold:.2f} a picture is called unrecognised."
+            if known is not None and known.threshold > 0
+            else ""
+        )
         self.category.setAccessibleDescription(self.category.text())
         self.blur.set_report(analysis.blur)
         self.model_input.set_image(result.model_input)
