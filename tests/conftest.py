@@ -56,3 +56,47 @@ def classifier():
     from fashion_desktop.core.classifier import Classifier
 
     return Classifier.load()
+
+
+
+class SmallDisk:
+    """A real 256 KB file system (tmpfs) at ``path``; ``fill()`` takes its last free block."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fill(self) -> None:
+        import errno
+
+        with open(self.path / ".filler", "wb", buffering=0) as fh:
+            try:
+                while True:
+                    fh.write(b"\0" * 4096)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+        try:  # prove it: not even a small file fits now
+            (self.path / ".probe").write_bytes(b"x" * 8192)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        else:
+            raise AssertionError("the small file system is not full")
+        finally:
+            (self.path / ".probe").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real small file system, so that "disk full" is the kernel's ENOSPC, not a simulation.
+
+    Needs root (mount); skipped elsewhere."""
+    import subprocess
+
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.decode().strip() or 'not root'})")
+    try:
+        yield SmallDisk(mount)
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

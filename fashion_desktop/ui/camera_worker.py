@@ -258,7 +258,11 @@ class CameraWorker(QObject):
                 raise OSError("the picture could not be encoded as PNG")
             data = snapshot_record(result, self._reader.source.name, picture.name)
             atomic_write_bytes(picture, png.tobytes())
-            atomic_write_text(record, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            try:
+                atomic_write_text(record, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            except OSError:
+                picture.unlink(missing_ok=True)  # a snapshot is the pair: no picture without its result
+                raise
         except OSError as exc:
             self.snapshot_failed.emit(f"The snapshot could not be saved in {folder}: {exc.strerror or exc}.")
             return

@@ -209,7 +209,9 @@ class MainWindow(QMainWindow):
         s.splitter_state = self.splitter.saveState()
         s.overlay_enabled = self.overlay.shown()
         s.overlay_opacity = self.overlay.opacity_percent()
-        s.sync()
+        problem = s.sync()
+        if problem:
+            self.show_status(problem, error=True)
 
     # -- putting a picture in ------------------------------------------------------------------------
     def request_picture(self, source: object, name: str | None = None) -> int:

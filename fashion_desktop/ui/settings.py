@@ -84,5 +84,14 @@ class Settings:
     def overlay_opacity(self, value: int) -> None:
         self.store.setValue("overlay/opacity", int(value))
 
-    def sync(self) -> None:
+    def sync(self) -> str | None:
+        """Write the settings out; a message saying why when they could not be (disk full, no permission).
+
+        Qt writes the file through QSaveFile, so a failed write leaves the previous file as it was."""
         self.store.sync()
+        if self.store.status() == QSettings.Status.NoError:
+            return None
+        where = self.store.fileName()
+        if self.store.status() == QSettings.Status.AccessError:
+            return f"The settings could not be saved to {where} (is the disk full or read-only?)."
+        return f"The settings file {where} is damaged; it will be written anew."

@@ -310,3 +310,22 @@ def test_qt_bindings_keep_reference_counts(qtbot):
         f"(True: {lost_true}, None: {lost_none} over 200 signals and 200 timer ticks): long camera sessions "
         "would crash. Install PySide6-Essentials<6.12, or run on Python 3.12 or later."
     )
+
+
+def test_a_snapshot_on_a_full_disk_says_so_and_leaves_no_half_pair(qtbot, classifier, video, small_disk):
+    path, _ = video
+    panel = CameraPanel(classifier, scan_cameras=False, snapshot_dir=small_disk.path)
+    qtbot.addWidget(panel)
+    panel.show()
+    results = collect(panel)
+    panel.start_source(VideoFileSource(path, loop=True))
+    qtbot.waitUntil(lambda: len(results) >= 2, timeout=15_000)
+    small_disk.fill()
+    messages = []
+    panel.status.connect(messages.append)
+    panel.save_snapshot()
+    qtbot.waitUntil(lambda: any("could not be saved" in m for m in messages), timeout=5_000)
+    assert "No space left" in messages[-1]
+    assert sorted(p.name for p in small_disk.path.iterdir()) == [".filler"]  # no picture without its .json
+    assert panel.is_running()  # live classification goes on
+    panel.shutdown()
