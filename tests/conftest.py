@@ -58,7 +58,6 @@ def classifier():
     return Classifier.load()
 
 
-
 class SmallDisk:
     """A real 256 KB file system (tmpfs) at ``path``; ``fill()`` takes its last free block."""
 

@@ -37,9 +37,7 @@ def test_csv_export_to_a_full_disk_keeps_the_old_file_and_says_so(
     assert len(elsewhere.read_text().splitlines()) == 4
 
 
-def test_settings_on_a_full_disk_are_kept_as_they_were_and_the_window_says_so(
-    qtbot, make_window, small_disk, sample
-):
+def test_settings_on_a_full_disk_are_kept_as_they_were_and_the_window_says_so(qtbot, make_window, small_disk, sample):
     from fashion_desktop.ui.settings import Settings
 
     settings = Settings.at(small_disk.path / "settings.ini")
