@@ -134,6 +134,9 @@ def main() -> None:
     delivered = shown[-1] - shown[0] + 1 if shown else 0
     rate = len(counted) / window
     latencies = [(t - captured) * 1e3 for t, captured, *_ in counted]
+    # A soak must not slow down: the first and the last minute's latency side by side.
+    first_min = [(t - c) * 1e3 for t, c, *_ in counted if t < begin + 60] or latencies
+    last_min = [(t - c) * 1e3 for t, c, *_ in counted if t >= end - 60] or latencies
     analysis_ms = [r[5] for r in counted]
     waited_ms = [r[6] for r in counted]
     worked_ms = [r[7] for r in counted]
@@ -170,6 +173,8 @@ def main() -> None:
         frames_shown_ratio=round(len(shown) / max(1, delivered), 3),
         latency_median_ms=round(statistics.median(latencies), 1),
         latency_p90_ms=round(float(np.percentile(latencies, 90)), 1),
+        latency_first_min_median_ms=round(statistics.median(first_min), 1),
+        latency_last_min_median_ms=round(statistics.median(last_min), 1),
         analysis_median_ms=round(statistics.median(analysis_ms), 1),
         agreement_raw=round(raw_ok / judged, 3),
         agreement_smoothed=round(smooth_ok / judged, 3),
