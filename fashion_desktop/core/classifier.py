@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
+from fashion_desktop.core.model_config import UnsafeModelError, check_keras_archive
 
 FIX_HINT = "Reinstall Fashion Lens, or rebuild the model with 'python -m training' (see README)."
 
@@ -124,8 +126,12 @@ class Classifier:
                 f"The model file {path} does not match model.json (sha256 {digest[:12]}..., expected "
                 f"{meta['sha256'][:12]}...): it was changed or damaged. {FIX_HINT}"
             )
+        try:
+            check_keras_archive(data)  # before Keras parses a byte of it: see model_config.py
+        except UnsafeModelError as exc:
+            raise ModelError(f"The model file {path} cannot be loaded: {exc}. {FIX_HINT}") from None
         with _quiet_native_stderr():
-            model = _load_keras(path)
+            model = _load_keras(data, path)
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
         if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (NUM_CLASSES,):
             raise ModelError(
@@ -182,15 +188,20 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
-def _load_keras(path: Path):
+def _load_keras(data: bytes, path: Path):
+    """Load the very bytes that were hashed and vetted: Keras reads a private copy, so the file in the
+    model folder cannot be swapped between the checks and the load."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         import keras  # noqa: PLC0415 - TensorFlow is imported only when a model is loaded
 
         import fashion_desktop.core.layers  # noqa: F401, PLC0415 - registers the model's own layers
-
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
     except ImportError as exc:
         raise ModelError(f"TensorFlow/Keras is not installed ({exc}). Install Fashion Lens's dependencies.") from None
+    try:
+        with tempfile.TemporaryDirectory(prefix="fashion-lens-", ignore_cleanup_errors=True) as folder:
+            copy = Path(folder) / "model.keras"
+            copy.write_bytes(data)
+            return keras.saving.load_model(copy, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file; one message for all
         raise ModelError(f"The model file {path} cannot be loaded ({type(exc).__name__}: {exc}). {FIX_HINT}") from None
