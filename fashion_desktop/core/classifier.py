@@ -6,6 +6,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -40,18 +42,72 @@ class Prediction:
         return cls(i, CLASS_NAMES[i], float(probs[i]), tuple(float(p) for p in probs))
 
 
-def _read_metadata(model_dir: Path) -> dict:
-    meta_path = model_dir / "model.json"
+MAX_METADATA_BYTES = 4 << 20  # model.json; ours is about 12 kB
+MAX_MODEL_BYTES = 50 << 20  # the .keras file; ours is about 3 MB
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _read_regular_file(path: Path, limit: int, what: str) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes (a FIFO, a device such
+    as /dev/zero or a directory would hang, exhaust memory or fail obscurely). Opened without blocking
+    so a FIFO is seen by fstat rather than waited on; checked on the open file so nothing swaps it."""
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        raise ModelError(f"The model description {meta_path} is missing. {FIX_HINT}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"The {what} {path} is missing. {FIX_HINT}") from None
+    except OSError as exc:
+        raise ModelError(f"The {what} {path} cannot be read ({exc.strerror or exc}). {FIX_HINT}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelError(f"The {what} {path} is not a regular file. {FIX_HINT}")
+        if info.st_size > limit:
+            raise ModelError(f"The {what} {path} is {info.st_size:,} bytes, over the {limit:,} allowed. {FIX_HINT}")
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read(limit + 1)
+    except OSError as exc:
+        raise ModelError(f"The {what} {path} cannot be read ({exc.strerror or exc}). {FIX_HINT}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while we read it
+        raise ModelError(f"The {what} {path} is over the {limit:,} bytes allowed. {FIX_HINT}")
+    return data
+
+
+def _read_metadata(model_dir: Path) -> dict:
+    """model.json, with every field the classifier uses checked for type and value."""
+    meta_path = model_dir / "model.json"
+    data = _read_regular_file(meta_path, MAX_METADATA_BYTES, "model description")
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ModelError(f"The model description {meta_path} is damaged ({exc}). {FIX_HINT}") from None
+
+    def bad(what: str) -> ModelError:
+        return ModelError(f"{meta_path}: {what}. {FIX_HINT}")
+
     if not isinstance(meta, dict) or not all(k in meta for k in ("file", "sha256", "class_names")):
-        raise ModelError(f"{meta_path} lacks the fields file, sha256 and class_names. {FIX_HINT}")
-    if list(meta["class_names"]) != list(CLASS_NAMES):
-        raise ModelError(f"{meta_path} lists classes {meta['class_names']}, not Fashion-MNIST's ten. {FIX_HINT}")
+        raise bad("it lacks the fields file, sha256 and class_names")
+    file = meta["file"]
+    # A bare name in the model folder: no folders, no "..", not absolute (on any system), no NUL.
+    if isinstance(file, str) and (Path(file).name != file or any(c in file for c in "/\\:\0")):
+        raise bad(f'"file" is {file!r}; it must be a file name inside the model folder')
+    if not isinstance(file, str) or not file.endswith(".keras") or file == ".keras":
+        raise bad(f'"file" is {file!r}, not the name of a .keras file')
+    sha = meta["sha256"]
+    if not isinstance(sha, str) or not _SHA256_HEX.fullmatch(sha.lower()):
+        raise bad(f'"sha256" is {sha!r}, not 64 hexadecimal digits')
+    names = meta["class_names"]
+    if not isinstance(names, list) or names != list(CLASS_NAMES):
+        raise bad(f"it lists classes {names!r}, not Fashion-MNIST's ten")
+    threshold = meta.get("known_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0
+    ):
+        raise bad(f'"known_threshold" is {threshold!r}, not a number from 0 to 1')
+    score = meta.get("known_score")
+    if score is not None and (not isinstance(score, str) or score not in KNOWN_SCORES):
+        raise bad(f'"known_score" is {score!r}, not one of {", ".join(sorted(KNOWN_SCORES))}')
     return meta
 
 
@@ -97,7 +153,7 @@ class Classifier:
         self.model_dir = model_dir
         self.known_threshold = float(metadata.get("known_threshold") or 0.0)
         # Models calibrated before the certainty score have a threshold on the top probability.
-        self._known_score = KNOWN_SCORES.get(metadata.get("known_score"), KNOWN_SCORES["top_probability"])
+        self._known_score = KNOWN_SCORES[metadata.get("known_score") or "top_probability"]
         self._lock = threading.Lock()
 
     def judge_known(self, probabilities) -> KnownReport:
@@ -114,14 +170,9 @@ class Classifier:
         model_dir = Path(model_dir)
         meta = _read_metadata(model_dir)
         path = model_dir / meta["file"]
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise ModelError(f"The model file {path} is missing. {FIX_HINT}") from None
-        except OSError as exc:
-            raise ModelError(f"The model file {path} cannot be read ({exc}). {FIX_HINT}") from None
+        data = _read_regular_file(path, MAX_MODEL_BYTES, "model file")
         digest = hashlib.sha256(data).hexdigest()
-        if digest != meta["sha256"]:
+        if digest != meta["sha256"].lower():
             raise ModelError(
                 f"The model file {path} does not match model.json (sha256 {digest[:12]}..., expected "
                 f"{meta['sha256'][:12]}...): it was changed or damaged. {FIX_HINT}"

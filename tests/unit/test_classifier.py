@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import shutil
 
 import numpy as np
 import pytest
 
 from fashion_desktop.core import CLASS_NAMES
-from fashion_desktop.core.classifier import Classifier, ModelError, certainty
+from fashion_desktop.core.classifier import MAX_MODEL_BYTES, Classifier, ModelError, certainty
 from fashion_desktop.resources import model_dir as bundled_model_dir
 
 
@@ -89,3 +91,88 @@ def test_known_verdict_uses_the_score_its_threshold_was_calibrated_on(model_copy
     _edit_meta(model_copy, known_score=None, known_threshold=0.4)
     report = Classifier.load(model_copy).judge_known(probs)
     assert report.score == pytest.approx(0.5) and report.known
+
+
+# --- model.json: every field checked for type and value --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"sha256": 12345}, '"sha256" is 12345, not 64 hexadecimal digits'),
+        ({"sha256": "abc"}, "not 64 hexadecimal digits"),
+        ({"sha256": ["0" * 64]}, "not 64 hexadecimal digits"),
+        ({"class_names": None}, "not Fashion-MNIST's ten"),
+        ({"class_names": "T-shirt/top"}, "not Fashion-MNIST's ten"),
+        ({"class_names": {"0": "T-shirt/top"}}, "not Fashion-MNIST's ten"),
+        ({"known_threshold": "0.3"}, "\"known_threshold\" is '0.3', not a number from 0 to 1"),
+        ({"known_threshold": True}, "not a number from 0 to 1"),
+        ({"known_threshold": 1.5}, "not a number from 0 to 1"),
+        ({"known_threshold": -0.1}, "not a number from 0 to 1"),
+        ({"known_threshold": float("nan")}, "not a number from 0 to 1"),
+        ({"known_score": "entropy"}, "\"known_score\" is 'entropy', not one of certainty, top_probability"),
+        ({"known_score": 3}, "not one of certainty, top_probability"),
+        ({"file": "/dev/zero"}, "must be a file name inside the model folder"),
+        ({"file": "../../etc/passwd"}, "must be a file name inside the model folder"),
+        ({"file": "notes.txt"}, "not the name of a .keras file"),
+        ({"file": "../model/model.keras"}, "must be a file name inside the model folder"),
+        ({"file": "sub\\model.keras"}, "must be a file name inside the model folder"),
+        ({"file": "C:model.keras"}, "must be a file name inside the model folder"),
+        ({"file": ""}, "not the name of a .keras file"),
+        ({"file": 7}, "not the name of a .keras file"),
+        ({"file": None}, "not the name of a .keras file"),
+    ],
+)
+def test_wrong_types_and_values_in_model_json_are_clear_errors(model_copy, changes, message):
+    meta = json.loads((model_copy / "model.json").read_text())
+    (model_copy / "model.json").write_text(json.dumps({**meta, **changes}))  # null stays null
+    with pytest.raises(ModelError, match=re.escape(message)):
+        Classifier.load(model_copy)
+
+
+def test_an_absolute_model_path_is_refused_even_when_it_names_the_real_file(model_copy):
+    _edit_meta(model_copy, file=str((model_copy / "model.keras").resolve()))
+    with pytest.raises(ModelError, match="must be a file name inside the model folder"):
+        Classifier.load(model_copy)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_as_the_model_file_is_refused_without_blocking(model_copy):
+    os.mkfifo(model_copy / "pipe.keras")  # nobody writes to it: reading it would wait for ever
+    _edit_meta(model_copy, file="pipe.keras")
+    with pytest.raises(ModelError, match="pipe.keras is not a regular file"):
+        Classifier.load(model_copy)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_as_model_json_is_refused_without_blocking(model_copy):
+    (model_copy / "model.json").unlink()
+    os.mkfifo(model_copy / "model.json")
+    with pytest.raises(ModelError, match="model.json is not a regular file"):
+        Classifier.load(model_copy)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_link_to_a_device_is_refused(model_copy):
+    try:
+        (model_copy / "zero.keras").symlink_to("/dev/zero")
+    except OSError:
+        pytest.skip("cannot make symbolic links here")
+    _edit_meta(model_copy, file="zero.keras")
+    with pytest.raises(ModelError, match="zero.keras is not a regular file"):
+        Classifier.load(model_copy)
+
+
+def test_a_folder_as_the_model_file_is_refused(model_copy):
+    (model_copy / "folder.keras").mkdir()
+    _edit_meta(model_copy, file="folder.keras")
+    with pytest.raises(ModelError, match="folder.keras (is not a regular file|cannot be read)"):
+        Classifier.load(model_copy)
+
+
+def test_an_oversized_model_file_is_refused_before_it_is_read(model_copy):
+    with open(model_copy / "huge.keras", "wb") as huge:
+        huge.truncate(MAX_MODEL_BYTES + 1)  # sparse: no disk used
+    _edit_meta(model_copy, file="huge.keras")
+    with pytest.raises(ModelError, match="over the 52,428,800 allowed"):
+        Classifier.load(model_copy)
