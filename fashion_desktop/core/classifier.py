@@ -191,17 +191,44 @@ class Classifier:
             )
         clf = cls(model, meta, model_dir)
         with _quiet_native_stderr():
-            clf.predict(np.zeros((1, 28, 28), np.uint8))  # warm-up: builds the graph once, off the hot path
+            probs = clf._raw_predict(np.zeros((1, 28, 28), np.uint8))  # warm-up: builds the graph once
+        problem = _not_probabilities(probs)
+        if problem:
+            raise ModelError(
+                f"The model in {path} does not give probabilities: for a blank picture it gives {problem}. {FIX_HINT}"
+            )
         return clf
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
-        """(n, 28, 28) uint8 -> (n, 10) probabilities."""
+        """(n, 28, 28) uint8 -> (n, 10) probabilities. Raises ModelError if the model gives anything else."""
+        probs = self._raw_predict(inputs)
+        problem = _not_probabilities(probs)
+        if problem:
+            # A NaN or an unnormalised score would show as a confident, wrong answer (a "confidence" of 13).
+            raise ModelError(f"The model gave {problem} instead of probabilities. {FIX_HINT}")
+        return probs
+
+    def _raw_predict(self, inputs: np.ndarray) -> np.ndarray:
         x = np.asarray(inputs, np.uint8)
         if x.ndim == 2:
             x = x[None]
         with self._lock:
-            probs = self._call(x[..., None])
-        return np.asarray(probs, np.float32)
+            return np.asarray(self._call(x[..., None]), np.float32)
+
+
+def _not_probabilities(probs: np.ndarray, tolerance: float = 1e-3) -> str | None:
+    """What is wrong with ``probs`` as rows of probabilities (finite, in [0, 1], summing to 1), or None."""
+    if probs.ndim != 2 or probs.shape[1] != NUM_CLASSES:
+        return f"an output of shape {probs.shape}"
+    if not np.isfinite(probs).all():
+        return "NaN or infinite values"
+    if probs.min(initial=0.0) < -tolerance or probs.max(initial=0.0) > 1.0 + tolerance:
+        return f"values from {probs.min():.3g} to {probs.max():.3g}"
+    sums = probs.sum(axis=1)
+    worst = float(sums[np.argmax(np.abs(sums - 1.0))]) if len(sums) else 1.0
+    if abs(worst - 1.0) > tolerance:
+        return f"scores that add up to {worst:.4g}, not 1"
+    return None
 
 
 def _compiled_call(model):
