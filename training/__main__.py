@@ -79,7 +79,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m training", description="Rebuild the Fashion Lens model.")
     sub = top.add_subparsers(dest="command")
-    t = sub.add_parser("train", help="train a model, evaluate it, write model.keras, model.json, report")
+    t = sub.add_parser("train", help="train a model, evaluate it, install it (weights, model.json, report)")
     _common(t)
     t.add_argument("--imbalance", type=float, metavar="RATIO", help="train on a long-tailed copy (most/least = RATIO)")
     t.add_argument("--balance", choices=("none", "weights", "logit-adjust"), default="none")
@@ -101,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "train")
     args = parser().parse_args(argv)
     command = "python -m training " + shlex.join(argv)
+    out = None if args.command == "evaluate" else args.out
+    before = _folder_state(out)
     try:
         if args.command == "evaluate":
             return _evaluate(args)
@@ -109,34 +111,60 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "imbalance":
             from training.imbalance import study  # noqa: PLC0415
 
-            study(cfg, args.ratio, args.strategies.split(","), args.out, command)
-            _refresh_report(args.out)
+            study(cfg, args.ratio, args.strategies.split(","), args.out, command)  # folds itself into model.json
             return 0
         from training.train import run  # noqa: PLC0415
 
-        run(cfg, args.out, command)
-        _refresh_report(args.out)
+        run(cfg, args.out, command)  # the folder's imbalance study is folded into the new model.json
         return 0
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ninterrupted: nothing was written; the model already in place is unchanged.", file=sys.stderr)
+        print(f"\n{_what_changed(out, before)}", file=sys.stderr)
         return 130
 
 
-def _refresh_report(out: Path) -> None:
-    """Fold imbalance.json (if present) into report.md and model.json of the same folder."""
-    from fashion_desktop.core.atomic import atomic_write_text  # noqa: PLC0415
-    from training.report import markdown  # noqa: PLC0415
+def _folder_state(out: Path | None) -> dict:
+    """The files of ``out`` an interrupted run may have changed, as bytes (None: absent)."""
+    state = {}
+    for name in ("model.json", "imbalance.json"):
+        try:
+            state[name] = (out / name).read_bytes() if out else None
+        except OSError:
+            state[name] = None
+    return state
 
-    meta_path, study_path = out / "model.json", out / "imbalance.json"
-    if not (meta_path.exists() and study_path.exists()):
-        return
-    meta = json.loads(meta_path.read_text())
-    meta["imbalance_study"] = json.loads(study_path.read_text())
-    atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
-    atomic_write_text(out / "report.md", markdown(meta))
+
+def _what_changed(out: Path | None, before: dict) -> str:
+    """The truth about ``out`` after an interrupt, read from the folder, not guessed from where it came.
+
+    Saving holds Ctrl-C until the folder is whole again, so the interrupt lands before the new model was
+    installed or after all of it; model.json tells which.
+    """
+    now = _folder_state(out)
+    if now == before:
+        return "interrupted: nothing was written; the model already in place is unchanged."
+    from training.install import install_problems, installed_file  # noqa: PLC0415
+
+    done = []
+    if now["imbalance.json"] != before["imbalance.json"]:
+        done.append(f"the imbalance study was written to {out / 'imbalance.json'}")
+    if now["model.json"] != before["model.json"]:
+        if _model_sha256(now["model.json"]) != _model_sha256(before["model.json"]):
+            done.append(f"the new model was installed ({out / 'model.json'} names {installed_file(out)})")
+        else:
+            done.append(f"{out / 'model.json'} was rewritten (the model's weights are unchanged)")
+    problems = install_problems(out) if now["model.json"] else []
+    return "interrupted after " + " and ".join(done) + (f", but {'; '.join(problems)}." if problems else ".")
+
+
+def _model_sha256(raw: bytes | None) -> str | None:
+    try:
+        meta = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return meta.get("sha256") if isinstance(meta, dict) else None
 
 
 def _evaluate(args) -> int:

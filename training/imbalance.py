@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
-from fashion_desktop.core.atomic import atomic_write_text
 
 
 def study(base, ratio: float, strategies: list[str], out_dir: Path, command: str) -> dict:
@@ -45,5 +43,8 @@ def study(base, ratio: float, strategies: list[str], out_dir: Path, command: str
         "train_counts": long_tail_counts(int(np.bincount(ds.train.y, minlength=NUM_CLASSES).min()), ratio).tolist(),
         "runs": runs,
     }
-    atomic_write_text(out_dir / "imbalance.json", json.dumps(result, indent=2) + "\n")
+    from training.install import install_imbalance_study  # noqa: PLC0415
+    from training.report import markdown  # noqa: PLC0415
+
+    install_imbalance_study(out_dir, result, markdown)
     return result

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
-import signal
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
+from training.install import save_outputs, sha256_file  # the save step: one atomic install
 
 PREPROCESSING_VERSION = 2  # bump when core/prepare.py changes what the model is shown
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "model"
@@ -199,58 +195,6 @@ def evaluate_photos(model, cfg: TrainConfig) -> dict:
     return photo_metrics(probs, photos.folders, threshold, photos.classes, folds)
 
 
-# ----------------------------------------------------------------------------- save
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@contextmanager
-def deferred_interrupt():
-    """Hold Ctrl-C while the output files are replaced, so the folder is never left half-written."""
-    caught = []
-    try:
-        previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            raise KeyboardInterrupt
-
-
-def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
-    """Write model.keras, model.json, report.md and confusion_matrix.png.
-
-    Everything is made in a staging folder first; only then are the four files moved into place, with
-    Ctrl-C held off, so a failure or an interrupt before that point leaves the folder as it was.
-    """
-    from training.report import confusion_png  # noqa: PLC0415
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".staging-") as staging:
-        staged = Path(staging)
-        shipped.save(staged / "model.keras")
-        meta = {
-            **meta,
-            "file": "model.keras",
-            "sha256": sha256_file(staged / "model.keras"),
-            "file_bytes": (staged / "model.keras").stat().st_size,
-            "parameters": int(shipped.count_params()),
-        }
-        (staged / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        (staged / "confusion_matrix.png").write_bytes(confusion_png(cm))
-        (staged / "report.md").write_text(report_md_fn(meta), encoding="utf-8")
-        for f in staged.iterdir():
-            f.chmod(0o644)
-        with deferred_interrupt():
-            for name in ("model.keras", "model.json", "confusion_matrix.png", "report.md"):
-                os.replace(staged / name, out_dir / name)
-    return meta
-
-
 def machine_description() -> str:
     return f"{os.cpu_count()}-core {platform.machine()} CPU, {platform.system()}"
 
@@ -306,7 +250,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
     }
     meta = save_outputs(out_dir, model, meta, metrics["clean"]["confusion_matrix"], markdown)
     print(
-        f"wrote {out_dir / 'model.keras'}; clean accuracy {metrics['accuracy']['clean']:.4f}; {duration / 60:.1f} min",
+        f"wrote {out_dir / meta['file']}; clean accuracy {metrics['accuracy']['clean']:.4f}; {duration / 60:.1f} min",
         file=sys.stderr,
     )
     return meta

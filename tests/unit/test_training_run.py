@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO
+from training import install
 from training import train as tr
 from training.models import build
 
@@ -93,9 +94,10 @@ def test_short_run_writes_a_model_that_loads_and_matches_its_sha256(trained):
     from fashion_desktop.core.classifier import Classifier
 
     out, meta = trained
-    assert {p.name for p in out.iterdir()} == {"model.keras", "model.json", "report.md", "confusion_matrix.png"}
+    assert meta["file"] == install.model_file_name(meta["sha256"])  # weights are named by their content
+    assert {p.name for p in out.iterdir()} == {meta["file"], "model.json", "report.md", "confusion_matrix.png"}
     on_disk = json.loads((out / "model.json").read_text())
-    assert on_disk["sha256"] == tr.sha256_file(out / "model.keras")
+    assert on_disk["sha256"] == tr.sha256_file(out / on_disk["file"])
     assert set(on_disk["metrics"]["accuracy"]) == {
         "clean",
         "gaussian_1.0",
@@ -121,7 +123,7 @@ def test_failed_save_leaves_previous_model_intact(trained, tmp_path, monkeypatch
 
     import fashion_desktop.core.layers  # noqa: F401
 
-    model = keras.saving.load_model(out / "model.keras", compile=False)
+    model = keras.saving.load_model(out / meta["file"], compile=False)
 
     def broken_png(cm):
         raise KeyboardInterrupt  # as if Ctrl-C arrived while files were being written
