@@ -129,7 +129,9 @@ def _shrink(gray: np.ndarray) -> np.ndarray:
     # sharp edges by up to 20%. A 1 MP photo goes in one step (~1.5 ms).
     k = int(factor // 2)
     if k >= 2:
-        gray = cv2.resize(gray, None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA)
+        # A side shorter than k (a 1 x 10,000 strip) is averaged only as far as it goes, never to 0 pixels.
+        kx, ky = min(k, w), min(k, h)
+        gray = cv2.resize(gray, None, fx=1 / kx, fy=1 / ky, interpolation=cv2.INTER_AREA)
         h, w = gray.shape
     scale = WORK_SIZE / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))

@@ -37,8 +37,8 @@ def detect_edges(rgb: np.ndarray, work_size: int = WORK_SIZE) -> np.ndarray:
     h, w = rgb.shape[:2]
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     k = round(max(h, w) / work_size)
-    if k >= 2:
-        gray = cv2.resize(gray, None, fx=1 / k, fy=1 / k, interpolation=cv2.INTER_AREA)
+    if k >= 2:  # a side shorter than k (a 1 x 10,000 strip) is averaged only as far as it goes
+        gray = cv2.resize(gray, None, fx=1 / min(k, w), fy=1 / min(k, h), interpolation=cv2.INTER_AREA)
     gray = cv2.GaussianBlur(gray, (3, 3), 0)
     edges = auto_canny(gray)
     if edges.shape != (h, w):

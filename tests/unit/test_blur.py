@@ -10,6 +10,7 @@ import pytest
 
 from fashion_desktop.core.blur import BLUR_THRESHOLD, BlurReport, measure_blur
 from fashion_desktop.core.degrade import defocus_blur, gaussian_blur, motion_blur
+from fashion_desktop.core.edges import detect_edges
 from tests.conftest import SHARED
 
 REALWORLD = SHARED / "realworld"
@@ -178,11 +179,15 @@ def test_motion_blur_on_28x28_items_is_caught_even_along_their_long_edges(fashio
     assert np.mean(near_vertical) >= 0.7
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 2, 3), (1, 500), (500, 1, 3), (4, 700)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (3, 3), (2, 2, 3), (1, 500), (500, 1, 3), (4, 700), (1, 10_000), (10_000, 1, 3), (3, 50_000)]
+)
 def test_tiny_and_degenerate_pictures_do_not_crash(shape):
+    # A 1 x 10,000 strip is shrunk by 13 along its length: its one row must stay a row, not become 0.
     img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     report = measure_blur(img)
     assert np.isfinite(report.score) and report.score >= 0
+    assert detect_edges(img).shape == shape[:2]
 
 
 @pytest.mark.parametrize("value", [0, 128, 255])
