@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -15,6 +18,13 @@ import numpy as np
 # check below is the guard; OpenCV's default stays as a backstop (its refusal becomes an ImageError).
 MAX_BYTES = 100 * 1024 * 1024
 MAX_PIXELS = 50_000_000
+# What one decode may allocate: the decoder's output and its own buffers (a progressive JPEG's coefficients,
+# a TIFF strip), counted from the header before decoding. A 50 MP picture needs 150-400 MB of it, a
+# progressive JPEG 2-3 bytes a pixel of its full size (up to 150-250 MP).
+MAX_DECODE_BYTES = 512 * 2**20
+# A JPEG over max_pixels is decoded at 1/2, 1/4 or 1/8 scale, but libjpeg still walks every block of its
+# full size: beyond this many times max_pixels (400 MP by default) that alone takes seconds.
+JPEG_SCALED_FACTOR = 8
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 IMAGE_FILE_FILTER = "Images (" + " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES) + ")"
@@ -44,17 +54,79 @@ def load_image(
     *,
     max_bytes: int = MAX_BYTES,
     max_pixels: int = MAX_PIXELS,
+    max_decode_bytes: int = MAX_DECODE_BYTES,
     name: str | None = None,
 ) -> np.ndarray:
     """Decode a picture file (path) or its encoded bytes into a C-contiguous RGB uint8 array (H, W, 3).
 
     The format is told from the content, not the suffix. EXIF orientation is applied, transparency is
-    laid on white, 16-bit and grayscale pictures become 8-bit RGB, and a GIF gives its first frame.
-    Size and pixel limits are checked on the header before decoding; a JPEG over ``max_pixels`` is
-    decoded at 1/2, 1/4 or 1/8 scale by libjpeg (phone photos of 50-200 MP stay usable), any other
-    format over it is refused. ``name`` labels bytes in messages (default "The image data").
-    Every failure raises ImageError.
+    laid on white, 16-bit, float and grayscale pictures become 8-bit RGB, and a GIF gives its first frame.
+    Size, pixel and memory limits are checked on the header before decoding; a JPEG over ``max_pixels``
+    is decoded at 1/2, 1/4 or 1/8 scale by libjpeg (phone photos of 50-200 MP stay usable), any other
+    format over it is refused, and so is any picture whose decoder would allocate over
+    ``max_decode_bytes``. Only regular files are opened (a named pipe or a device would block or never
+    end). ``name`` labels bytes in messages (default "The image data"). Every failure raises ImageError.
     """
+    data, label = _source_bytes(source, max_bytes, name)
+    header = _read_header(data, label)
+    flags, _, _ = _plan(header, len(data), label, max_pixels, max_decode_bytes)
+    try:
+        image, meta_kinds, meta = cv2.imdecodeWithMetadata(np.frombuffer(data, np.uint8), flags)
+    except cv2.error as exc:  # OpenCV's own pixel guard, or a decoder assertion on malformed data
+        why = "it is too large" if "MAX_IMAGE_PIXELS" in exc.err else exc.err
+        raise ImageError(f"{label} could not be decoded as a {_FORMAT_NAMES[header.kind]} picture ({why}).") from None
+    del data  # a 100 MB file need not stay beside its pixels
+    if image is None or image.size == 0:
+        # The OpenCV 5 we ship (libjpeg-turbo 3.1) refuses a truncated JPEG, even one missing only its EOI
+        # marker, where older builds filled the missing rows with grey; test_images.py holds it to that.
+        raise ImageError(
+            f"{label} is damaged or incomplete: its {_FORMAT_NAMES[header.kind]} data could not be decoded "
+            "(was the download or copy cut short?)."
+        )
+    rgb = _to_rgb8(image, label)
+    del image
+    # TIFF files carry orientation in their own IFD and OpenCV applies it while decoding; the EXIF block
+    # that imdecodeWithMetadata returns (JPEG, PNG eXIf, WebP EXIF) is ours to apply.
+    exif = next((bytes(m.ravel()) for k, m in zip(meta_kinds, meta) if k == cv2.IMAGE_METADATA_EXIF), b"")
+    upright = _UPRIGHT.get(_exif_orientation(exif)) if header.kind != "tiff" else None
+    return np.ascontiguousarray(upright(rgb) if upright else rgb)
+
+
+def decode_footprint(
+    source: str | os.PathLike[str] | bytes | bytearray | memoryview,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_decode_bytes: int = MAX_DECODE_BYTES,
+) -> tuple[int, int]:
+    """(about the most bytes :func:`load_image` holds while decoding ``source``, pixels of the picture it
+    returns), told from the header alone; (0, 0) for a file it will refuse.
+
+    For scheduling many decodes at once (folder runs). It never raises and never blocks: a path is only
+    read if it is a regular file, and mostly only its first 64 KB.
+    """
+    try:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            size = len(data)
+        else:
+            path = Path(source)
+            data = _read_file(path, "", MAX_BYTES, head=_HEAD_BYTES)
+            size = os.stat(path).st_size
+            if size > len(data):
+                try:
+                    _read_header(data, "")
+                except ImageError:  # the frame header may lie past the head (a large EXIF or ICC block)
+                    data = _read_file(path, "", MAX_BYTES)
+        _, decoder_bytes, pixels = _plan(_read_header(data, ""), size, "", max_pixels, max_decode_bytes)
+    except (ImageError, OSError):
+        return 0, 0
+    return size + decoder_bytes + 3 * pixels, pixels  # the file, the decoder's arrays, the RGB picture
+
+
+_HEAD_BYTES = 1 << 16
+
+
+def _source_bytes(source, max_bytes: int, name: str | None) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         label = name or "The image data"
         data = bytes(source)
@@ -62,71 +134,80 @@ def load_image(
             raise ImageError(f"{label} is too large to open ({_size(len(data))}; the limit is {_size(max_bytes)}).")
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        label = name or path.name or str(path)
+        label = name or _printable(path.name or str(path))
         data = _read_file(path, label, max_bytes)
     else:
         raise TypeError(f"load_image() takes a path or bytes, not {type(source).__name__}")
-
     if not data:
         raise ImageError(f"{label} is empty (0 bytes), so there is no picture in it.")
-    kind = _sniff(data, label)
-    width, height = _dimensions(kind, data, label)
-    flags: int | None = cv2.IMREAD_UNCHANGED
-    if width * height > max_pixels:
-        flags = _reduced_jpeg_flags(width, height, max_pixels) if kind == "jpeg" else None
-        if flags is None:
-            raise ImageError(
-                f"{label} is too large to open: {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); "
-                f"the limit is {max_pixels / 1e6:.0f} megapixels."
-            )
+    return data, label
 
+
+def _printable(name: str) -> str:
+    """A file name as a person can read it: bytes that are not UTF-8 (kept by Python as surrogates) become U+FFFD,
+    so that a message can always be printed or shown."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+def _read_file(path: Path, label: str, max_bytes: int, head: int | None = None) -> bytes:
+    """The file's bytes (the first ``head`` of them if given); only a regular file is read.
+
+    O_NONBLOCK makes opening a named pipe return at once instead of waiting for a writer; fstat on the
+    open descriptor then tells what it is, with no gap in which the path could be swapped."""
+    # Python's os.open handles non-ASCII paths on every platform; cv2.imread does not on Windows.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        image, meta_kinds, meta = cv2.imdecodeWithMetadata(np.frombuffer(data, np.uint8), flags)
-    except cv2.error as exc:  # OpenCV's own pixel guard, or a decoder assertion on malformed data
-        why = "it is too large" if "MAX_IMAGE_PIXELS" in exc.err else exc.err
-        raise ImageError(f"{label} could not be decoded as a {_FORMAT_NAMES[kind]} picture ({why}).") from None
-    if image is None or image.size == 0:
-        # The OpenCV 5 we ship (libjpeg-turbo 3.1) refuses a truncated JPEG, even one missing only its EOI
-        # marker, where older builds filled the missing rows with grey; test_images.py holds it to that.
-        raise ImageError(
-            f"{label} is damaged or incomplete: its {_FORMAT_NAMES[kind]} data could not be decoded "
-            "(was the download or copy cut short?)."
-        )
-    rgb = _to_rgb8(image, label)
-    # TIFF files carry orientation in their own IFD and OpenCV applies it while decoding; the EXIF block
-    # that imdecodeWithMetadata returns (JPEG, PNG eXIf, WebP EXIF) is ours to apply.
-    exif = next((bytes(m.ravel()) for k, m in zip(meta_kinds, meta) if k == cv2.IMAGE_METADATA_EXIF), b"")
-    upright = _UPRIGHT.get(_exif_orientation(exif)) if kind != "tiff" else None
-    return np.ascontiguousarray(upright(rgb) if upright else rgb)
-
-
-def _reduced_jpeg_flags(width: int, height: int, max_pixels: int) -> int | None:
-    """libjpeg scales by 1/2, 1/4 or 1/8 inside the DCT, so full-size pixels are never held in memory."""
-    for factor, flag in _REDUCED_JPEG:
-        if -(-width // factor) * -(-height // factor) <= max_pixels:  # libjpeg rounds the scaled size up
-            return flag | cv2.IMREAD_IGNORE_ORIENTATION  # orientation is applied below, as for every picture
-    return None
-
-
-def _read_file(path: Path, label: str, max_bytes: int) -> bytes:
-    # Python's open() handles non-ASCII paths on every platform; cv2.imread does not on Windows.
-    try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size > max_bytes:
-                raise ImageError(f"{label} is too large to open ({_size(size)}; the limit is {_size(max_bytes)}).")
-            data = fh.read(max_bytes + 1)  # +1: a pipe or special file reports size 0 and may still be huge
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        raise ImageError(f"{label} was not found in {path.parent} (was it moved or deleted?).") from None
+        raise ImageError(
+            f"{label} was not found in {_printable(str(path.parent))} (was it moved or deleted?)."
+        ) from None
     except IsADirectoryError:
         raise ImageError(f"{label} is a folder, not a picture.") from None
+    except NotADirectoryError:
+        raise ImageError(f"{label} cannot be opened: {_printable(str(path.parent))} is a file, not a folder.") from None
     except PermissionError:
-        raise ImageError(f"{label} cannot be opened: permission denied.") from None
+        raise ImageError(f"{label} cannot be opened: permission denied (to the file or a folder above it).") from None
+    except ValueError:  # a NUL character in the name
+        raise ImageError(f"{label} cannot be opened: its name contains a NUL character.") from None
     except OSError as exc:
-        raise ImageError(f"{label} cannot be read: {exc.strerror or exc}.") from None
+        raise ImageError(_os_error_message(label, path, exc)) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageError(f"{label} is a folder, not a picture.")
+        if not stat.S_ISREG(info.st_mode):
+            what = next((why for test, why in _NOT_REGULAR if test(info.st_mode)), "a special file")
+            raise ImageError(f"{label} is not a regular file ({what}), so it is not a picture Fashion Lens can open.")
+        if info.st_size > max_bytes:
+            raise ImageError(f"{label} is too large to open ({_size(info.st_size)}; the limit is {_size(max_bytes)}).")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(head if head is not None else max_bytes + 1)  # +1: a file that grew meanwhile
+    except OSError as exc:
+        raise ImageError(_os_error_message(label, path, exc)) from None
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise ImageError(f"{label} is too large to open (over {_size(max_bytes)}).")
     return data
+
+
+def _os_error_message(label: str, path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return (
+            f"{label} cannot be opened: its name or path is too long for the file system ({len(str(path))} characters)."
+        )
+    if exc.errno == errno.ELOOP:
+        return f"{label} cannot be opened: it is a symbolic link that loops back on itself."
+    return f"{label} cannot be read: {exc.strerror or exc}."
 
 
 def _size(n: int) -> str:
@@ -167,57 +248,144 @@ def _sniff(data: bytes, label: str) -> str:
     raise ImageError(f"{label} is not a picture Fashion Lens can read ({reason}).")
 
 
-def _dimensions(kind: str, data: bytes, label: str) -> tuple[int, int]:
-    """Width and height from the header alone, so that a decompression bomb is refused before decoding."""
+@dataclass(frozen=True)
+class _Header:
+    """What the header says the decoder will build, read before decoding so that a bomb is refused unopened."""
+
+    kind: str
+    width: int
+    height: int
+    channels: int = 3  # channels of the decoder's output at full size (the most it may give)
+    sample_bytes: int = 1  # bytes per channel of that output (16-bit: 2, float: 4)
+    work_bytes: int = 0  # the decoder's own buffers beside its output (a progressive JPEG's coefficients)
+    scalable: bool = False  # a DCT JPEG, which libjpeg can decode at 1/2, 1/4 or 1/8 scale
+    # The fewest bytes that can hold what the header claims (0: no such bound). A 282-byte JPEG cannot hold
+    # 3 gigapixels: every 8x8 block costs a Huffman code of at least one bit, every deflate byte 1/1032 of one.
+    min_bytes: int = 0
+
+
+def _read_header(data: bytes, label: str) -> _Header:
+    """The header of ``data``, or ImageError if it is not a picture or does not give a picture size."""
+    kind = _sniff(data, label)
     try:
-        width, height = _HEADER_READERS[kind](data)
-    except (struct.error, IndexError, ValueError):
-        width = height = 0
-    if width <= 0 or height <= 0:
+        header = _HEADER_READERS[kind](data)
+    except (struct.error, IndexError, ValueError, KeyError):
+        header = None
+    if header is None or header.width <= 0 or header.height <= 0:
         raise ImageError(
             f"{label} is damaged or incomplete: its {_FORMAT_NAMES[kind]} header does not give a picture size."
         )
-    return width, height
+    return header
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
+def _plan(header: _Header, nbytes: int, label: str, max_pixels: int, max_decode_bytes: int) -> tuple[int, int, int]:
+    """(imdecode flags, bytes the decoder will allocate, pixels of its output), or ImageError over a limit."""
+    width, height = header.width, header.height
+    pixels, flags, factor = width * height, None, 1
+    if pixels <= max_pixels:
+        flags = cv2.IMREAD_UNCHANGED
+    elif header.scalable and pixels <= max_pixels * JPEG_SCALED_FACTOR:
+        # libjpeg scales by 1/2, 1/4 or 1/8 inside the DCT, so full-size pixels are never held in memory.
+        for factor, flag in _REDUCED_JPEG:  # noqa: B007 - the factor found is used below
+            if -(-width // factor) * -(-height // factor) <= max_pixels:  # libjpeg rounds the scaled size up
+                flags = flag | cv2.IMREAD_IGNORE_ORIENTATION  # orientation is applied later, as for every picture
+                break
+    if flags is None:
+        jpeg = f" ({max_pixels * JPEG_SCALED_FACTOR / 1e6:.0f} for a JPEG)" if header.scalable else ""
+        raise ImageError(
+            f"{label} is too large to open: {width} x {height} pixels ({pixels / 1e6:.0f} megapixels); "
+            f"the limit is {max_pixels / 1e6:.0f} megapixels{jpeg}."
+        )
+    out_pixels = -(-width // factor) * -(-height // factor)
+    channels = 3 if factor > 1 else header.channels  # IMREAD_REDUCED_COLOR_* gives BGR
+    decoder_bytes = header.work_bytes + out_pixels * channels * header.sample_bytes
+    if decoder_bytes > max_decode_bytes:
+        whole = header.kind == "jpeg" and header.work_bytes > 0
+        why = " (a progressive JPEG is held whole, at full size, while it is decoded)" if whole else ""
+        raise ImageError(
+            f"{label} is too large to open: decoding its {width} x {height} pixels would take "
+            f"{decoder_bytes / 2**30:.1f} GB of memory{why}; the limit is {max_decode_bytes / 2**30:.1f} GB."
+        )
+    if header.min_bytes > nbytes:
+        raise ImageError(
+            f"{label} is damaged: its {_FORMAT_NAMES[header.kind]} header claims {width} x {height} pixels, "
+            f"more than its {_size(nbytes)} can hold (was it cut short, or made to look larger than it is?)."
+        )
+    return flags, decoder_bytes, out_pixels
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # per colour type, as stored
+_DEFLATE_MAX_RATIO = 1032  # deflate's ceiling: 258 bytes from a 1-bit length code and a 1-bit distance code
+
+
+def _png_header(data: bytes) -> _Header:
     if data[12:16] != b"IHDR":
         raise ValueError("first chunk is not IHDR")
-    return struct.unpack_from(">II", data, 16)
+    width, height, depth, colour = struct.unpack_from(">IIBB", data, 16)
+    stored = _PNG_CHANNELS[colour]
+    raw = height * (1 + -(-width * stored * depth // 8))  # each row: a filter byte and its samples
+    idat = data.find(b"IDAT")
+    animated = data.find(b"acTL", 0, idat if idat > 0 else len(data)) > 0
+    return _Header(
+        "png",
+        width,
+        height,
+        channels=4 if colour in (3, 4, 6) else stored,  # a palette (it may have tRNS) and gray+alpha: BGRA
+        sample_bytes=2 if depth == 16 else 1,
+        work_bytes=8 * width * height if animated else 0,  # APNG: OpenCV composes frames on a BGRA canvas
+        min_bytes=raw // _DEFLATE_MAX_RATIO,
+    )
 
 
-def _gif_size(data: bytes) -> tuple[int, int]:
-    # OpenCV refuses a frame that does not fit the logical screen, so the screen size is the allocation.
-    return struct.unpack_from("<HH", data, 6)
+def _gif_header(data: bytes) -> _Header:
+    # OpenCV refuses a frame that does not fit the logical screen, so the screen size is the allocation:
+    # a BGRA canvas beside the output (a 35-byte file can claim 7,000 x 7,000 pixels of background).
+    width, height = struct.unpack_from("<HH", data, 6)
+    return _Header("gif", width, height, channels=4, work_bytes=4 * width * height)
 
 
-def _bmp_size(data: bytes) -> tuple[int, int]:
+def _bmp_header(data: bytes) -> _Header:
     if struct.unpack_from("<I", data, 14)[0] == 12:  # OS/2 BITMAPCOREHEADER: unsigned 16-bit sizes
-        return struct.unpack_from("<HH", data, 18)
-    width, height = struct.unpack_from("<ii", data, 18)
-    return width, abs(height)  # a negative height means rows stored top-down
+        width, height, _, bits = struct.unpack_from("<HHHH", data, 18)
+        compression = 0
+    else:
+        width, height, _, bits, compression = struct.unpack_from("<iiHHI", data, 18)
+        height = abs(height)  # a negative height means rows stored top-down
+    min_bytes = 0
+    if compression in (0, 3) and 0 < bits <= 32 and width > 0:  # uncompressed rows, each padded to 4 bytes
+        min_bytes = (width * bits + 31) // 32 * 4 * (height - 1) + -(-width * bits // 8)
+    return _Header("bmp", width, height, channels=4 if bits == 32 else 3, min_bytes=min_bytes)
 
 
-def _webp_size(data: bytes) -> tuple[int, int]:
+def _webp_header(data: bytes) -> _Header:
     chunk = data[12:16]
     if chunk == b"VP8X":  # extended: 24-bit canvas size minus one
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    if chunk == b"VP8L":  # lossless: signature 0x2f, then 14-bit width-1 and height-1
+        width, height = int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    elif chunk == b"VP8L":  # lossless: signature 0x2f, then 14-bit width-1 and height-1
         if data[20] != 0x2F:
             raise ValueError("bad VP8L signature")
         bits = struct.unpack_from("<I", data, 21)[0]
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8 ":  # lossy: 3-byte frame tag, start code 9d 01 2a, then 14-bit sizes
+        width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    elif chunk == b"VP8 ":  # lossy: 3-byte frame tag, start code 9d 01 2a, then 14-bit sizes
         if data[23:26] != b"\x9d\x01\x2a":
             raise ValueError("bad VP8 start code")
         width, height = struct.unpack_from("<HH", data, 26)
-        return width & 0x3FFF, height & 0x3FFF
-    raise ValueError("unknown WebP chunk")
+        width, height = width & 0x3FFF, height & 0x3FFF
+    else:
+        raise ValueError("unknown WebP chunk")
+    # libwebp decodes lossless data (which an extended file may hold) into an ARGB buffer of its own.
+    return _Header("webp", width, height, channels=4, work_bytes=0 if chunk == b"VP8 " else 4 * width * height)
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    # Walk the marker segments up to the first start-of-frame (SOF0-SOF15 less DHT, JPG and DAC).
-    pos = 2
+_SOF_LOSSLESS = {0xC3, 0xC7, 0xCB, 0xCF}
+_SOF_PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
+_SOF_ARITHMETIC = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_header(data: bytes) -> _Header:
+    # Walk the marker segments to the first start-of-frame (SOF0-SOF15 less DHT, JPG and DAC), and on to
+    # the first start-of-scan, which tells whether the picture comes in one scan or in several.
+    pos, sof, scan_components = 2, None, None
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             raise ValueError("expected a JPEG marker")
@@ -228,17 +396,53 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
         if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
             pos += 2
             continue
-        if marker in (0xDA, 0xD9):  # start of scan or end of image before any frame header
+        if marker == 0xD9 or (marker == 0xDA and sof is None):  # end of image, or a scan before any frame
             raise ValueError("no frame header")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack_from(">HH", data, pos + 5)
-            return width, height  # height 0 (size given later by a DNL marker) is refused as damaged
+        if marker == 0xDA:
+            scan_components = data[pos + 4]
+            break
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and sof is None:
+            precision, height, width, count = struct.unpack_from(">BHHB", data, pos + 4)
+            factors = [(data[pos + 11 + 3 * i] >> 4, data[pos + 11 + 3 * i] & 15) for i in range(count)]
+            sof = marker, precision, width, height, factors
         pos += 2 + struct.unpack_from(">H", data, pos + 2)[0]
-    raise ValueError("no frame header")
+    if sof is None:
+        raise ValueError("no frame header")
+    marker, precision, width, height, factors = sof  # height 0 (given later by a DNL marker) is refused
+    if not factors or min(min(f) for f in factors) < 1:
+        raise ValueError("bad sampling factors")
+    hmax, vmax = max(h for h, _ in factors), max(v for _, v in factors)
+    samples = [(-(-width * h // hmax), -(-height * v // vmax)) for h, v in factors]  # per component
+    mcu_x, mcu_y = -(-width // (8 * hmax)), -(-height // (8 * vmax))
+    padded_blocks = sum(mcu_x * h * mcu_y * v for h, v in factors)  # 8x8 blocks, as libjpeg allocates them
+    lossless = marker in _SOF_LOSSLESS
+    # libjpeg keeps every coefficient of the full-size picture (64 x 2 bytes a block) when the data comes in
+    # several scans: a progressive JPEG always, a sequential one whose first scan lacks some components.
+    multiscan = marker in _SOF_PROGRESSIVE or (scan_components is not None and scan_components < len(factors))
+    if marker in _SOF_ARITHMETIC:
+        min_bytes = 0  # an arithmetic coder can spend far less than a bit on an empty block
+    elif lossless:
+        min_bytes = sum(w * h for w, h in samples) // 8  # a Huffman code of at least a bit per sample
+    else:
+        min_bytes = sum(-(-w // 8) * -(-h // 8) for w, h in samples) // 8  # ... per 8x8 block
+    return _Header(
+        "jpeg",
+        width,
+        height,
+        channels=1 if len(factors) == 1 else 3,
+        sample_bytes=2 if precision > 8 else 1,
+        work_bytes=128 * padded_blocks if multiscan and not lossless else 0,
+        scalable=not lossless,
+        min_bytes=min_bytes,
+    )
 
 
-def _tiff_tags(data: bytes) -> dict[int, int]:
-    """Single SHORT/LONG values of the first IFD of a TIFF structure (a .tif file or an EXIF block)."""
+def _tiff_tags(data: bytes) -> dict[int, tuple[int, ...]]:
+    """SHORT/LONG values (up to 4 a tag) of the first IFD of a TIFF structure (a .tif file or an EXIF block).
+
+    A tag that appears twice keeps its first value, as in libtiff (it ignores repeats): the size we check
+    must be the size the decoder uses. Only the first IFD counts: OpenCV decodes the first page.
+    """
     order = {b"II": "<", b"MM": ">"}.get(data[:2])
     if order is None or len(data) < 8:
         return {}
@@ -246,31 +450,46 @@ def _tiff_tags(data: bytes) -> dict[int, int]:
     if offset + 2 > len(data):
         return {}
     count = struct.unpack_from(order + "H", data, offset)[0]
-    tags: dict[int, int] = {}
+    tags: dict[int, tuple[int, ...]] = {}
     for entry in range(offset + 2, min(offset + 2 + 12 * count, len(data) - 11), 12):
         tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
-        if n == 1 and kind in (3, 4):  # SHORT values sit left-justified in the 4-byte value field
-            tags[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I"), data, entry + 8)[0]
+        if kind not in (3, 4) or n == 0 or tag in tags:
+            continue
+        size, shown = (2 if kind == 3 else 4), min(n, 4)
+        # Values that fit sit left-justified in the 4-byte value field; longer ones where it points.
+        at = entry + 8 if n * size <= 4 else struct.unpack_from(order + "I", data, entry + 8)[0]
+        if at + shown * size <= len(data):
+            tags[tag] = struct.unpack_from(order + ("H" if kind == 3 else "I") * shown, data, at)
     return tags
 
 
-def _tiff_size(data: bytes) -> tuple[int, int]:
+def _tiff_header(data: bytes) -> _Header:
     tags = _tiff_tags(data)
-    return tags.get(256, 0), tags.get(257, 0)  # ImageWidth, ImageLength
+    width, height = tags.get(256, (0,))[0], tags.get(257, (0,))[0]  # ImageWidth, ImageLength
+    samples = tags.get(277, (1,))[0]  # SamplesPerPixel
+    sample_bytes = max(1, -(-max(tags.get(258, (1,))) // 8))  # BitsPerSample, one value per sample
+    if 322 in tags and 323 in tags:  # TileWidth, TileLength
+        tile_pixels = tags[322][0] * tags[323][0]
+    else:  # strips of RowsPerStrip rows (by default one strip: the whole picture)
+        tile_pixels = width * min(tags.get(278, (height,))[0], height)
+    # OpenCV reads a tile or strip at a time into a buffer of its own: 8-bit pictures as RGBA, others as stored.
+    tile_bytes = tile_pixels * (4 if sample_bytes == 1 else min(samples, 4) * sample_bytes)
+    channels = max(1, min(samples, 4))
+    return _Header("tiff", width, height, channels=channels, sample_bytes=sample_bytes, work_bytes=tile_bytes)
 
 
 _HEADER_READERS = {
-    "jpeg": _jpeg_size,
-    "png": _png_size,
-    "gif": _gif_size,
-    "bmp": _bmp_size,
-    "webp": _webp_size,
-    "tiff": _tiff_size,
+    "jpeg": _jpeg_header,
+    "png": _png_header,
+    "gif": _gif_header,
+    "bmp": _bmp_header,
+    "webp": _webp_header,
+    "tiff": _tiff_header,
 }
 
 
 def _exif_orientation(exif: bytes) -> int:
-    return _tiff_tags(exif.removeprefix(b"Exif\x00\x00")).get(0x0112, 1)  # 0x0112: Orientation
+    return _tiff_tags(exif.removeprefix(b"Exif\x00\x00")).get(0x0112, (1,))[0]  # 0x0112: Orientation
 
 
 # EXIF orientation 1-8 -> upright, the same result as OpenCV's IMREAD_COLOR (1 and unknown values: as stored).
@@ -290,7 +509,7 @@ def _to_rgb8(image: np.ndarray, label: str) -> np.ndarray:
     if image.dtype == np.uint16:
         image = cv2.convertScaleAbs(image, alpha=255 / 65535)  # scaled and rounded: 65535 -> 255
     elif image.dtype in (np.float32, np.float64):
-        image = cv2.convertScaleAbs(np.clip(image, 0.0, 1.0), alpha=255)
+        image = _float_to_uint8(image)
     elif image.dtype != np.uint8:
         raise ImageError(f"{label} stores its pixels as {image.dtype}, which Fashion Lens cannot read.")
     if image.ndim == 2:
@@ -299,17 +518,31 @@ def _to_rgb8(image: np.ndarray, label: str) -> np.ndarray:
     if channels not in (1, 2, 3, 4):
         raise ImageError(f"{label} has {channels} colour channels, which Fashion Lens cannot read.")
     colour = image[:, :, : 3 if channels >= 3 else 1]
-    if channels in (2, 4):
-        alpha = image[:, :, -1:]
-        # All-zero alpha is the "unused fourth byte" of many 32-bit BMPs and TIFFs, not a blank picture.
-        if 0 < alpha.max() and alpha.min() < 255:
-            a = alpha.astype(np.uint16)
-            # colour * a + 255 * (255 - a) <= 65025 fits in uint16; +127 rounds the division by 255.
-            blended = colour.astype(np.uint16)
-            blended *= a
-            blended += 255 * (255 - a) + 127
-            blended //= 255
-            colour = blended.astype(np.uint8)
-    if colour.shape[2] == 1:
-        return cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_GRAY2RGB)
-    return cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_BGR2RGB)
+    code = cv2.COLOR_GRAY2RGB if colour.shape[2] == 1 else cv2.COLOR_BGR2RGB
+    alpha = image[:, :, -1] if channels in (2, 4) else None
+    # All-zero alpha is the "unused fourth byte" of many 32-bit BMPs and TIFFs, not a blank picture.
+    if alpha is None or not (0 < alpha.max() and alpha.min() < 255):
+        return cv2.cvtColor(np.ascontiguousarray(colour), code)
+    out = np.empty((*image.shape[:2], 3), np.uint8)
+    # Blended a band of rows at a time, so that the uint16 working copies stay small for a 50 MP picture.
+    rows = max(1, (1 << 20) // image.shape[1])
+    for y in range(0, image.shape[0], rows):
+        a = alpha[y : y + rows, :, None].astype(np.uint16)
+        # colour * a + 255 * (255 - a) <= 65025 fits in uint16; +127 rounds the division by 255.
+        blended = colour[y : y + rows].astype(np.uint16)
+        blended *= a
+        blended += 255 * (255 - a) + 127
+        blended //= 255
+        out[y : y + rows] = cv2.cvtColor(blended.astype(np.uint8), code)
+    return out
+
+
+def _float_to_uint8(image: np.ndarray) -> np.ndarray:
+    """A float picture -> uint8. Floats mean 0..1 by convention, but many tools write 0..255 as float: a
+    picture whose brightest (finite) value is over 1 + 1/255 is read as 0..255 (so a 0..255 picture that
+    happens to be nearly black, all values <= 1, comes out bright: the data cannot tell them apart).
+    NaN counts as 0 and +/-inf as the ends of the range."""
+    top = float(image.max(initial=0.0, where=np.isfinite(image)))
+    high = 255.0 if top > 1.0 + 1.0 / 255 else 1.0
+    image = np.nan_to_num(image, nan=0.0, posinf=high, neginf=0.0)
+    return cv2.convertScaleAbs(np.clip(image, 0.0, high), alpha=255.0 / high)
