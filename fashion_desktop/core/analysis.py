@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import numpy as np
 from fashion_desktop.core.blur import BlurReport, measure_blur
 from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
 from fashion_desktop.core.edges import detect_edges
-from fashion_desktop.core.images import ImageError, load_image
+from fashion_desktop.core.images import ImageError, decode_footprint, load_image
 from fashion_desktop.core.prepare import to_model_input
 
 
@@ -43,7 +45,33 @@ def _decode(image, timings: dict) -> tuple[np.ndarray, str | None]:
         rgb = load_image(image)
         source = str(image) if isinstance(image, (str, os.PathLike)) else None
     timings["decode"] = (time.perf_counter() - t) * 1e3
+    height, width = rgb.shape[:2]
+    if min(height, width) < MIN_SIDE:
+        label = Path(source).name if source else "The picture"
+        raise ImageError(
+            f"{label} is too small to judge: {width} x {height} pixels; Fashion Lens needs at least "
+            f"{MIN_SIDE} pixels on each side to find an item in it."
+        )
     return rgb, source
+
+
+MIN_SIDE = 8  # px: a thinner picture holds no item to judge (and a 1 x N strip has no edges to measure)
+# A picture whose every channel spans fewer gray levels than this (its darkest and brightest 1% aside) is
+# blank: a wall, a lens cap, one colour. The model would still name one of its ten classes for it.
+FEATURELESS_RANGE = 8
+_FEATURELESS_SAMPLES = 128  # a strided sample of about 128 x 128 pixels tells, in well under a millisecond
+
+
+def is_featureless(rgb: np.ndarray, model_input: np.ndarray) -> bool:
+    """True when there is nothing in the picture to classify: it is (nearly) one flat colour, or nothing
+    of it reached the model input."""
+    if not model_input.any():
+        return True
+    step_y = max(1, rgb.shape[0] // _FEATURELESS_SAMPLES)
+    step_x = max(1, rgb.shape[1] // _FEATURELESS_SAMPLES)
+    sample = rgb[::step_y, ::step_x].reshape(-1, rgb.shape[2] if rgb.ndim == 3 else 1)
+    low, high = np.percentile(sample, (1, 99), axis=0)
+    return bool((high - low).max() < FEATURELESS_RANGE)
 
 
 def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, np.ndarray]:
@@ -73,12 +101,18 @@ class _Staged:
     blur: BlurReport
     edges: np.ndarray
     model_input: np.ndarray
+    featureless: bool
+
+    @property
+    def nbytes(self) -> int:
+        return self.rgb.nbytes + self.edges.nbytes + self.model_input.nbytes
 
 
 def _stage(image) -> _Staged:
     timings: dict[str, float] = {}
     rgb, source = _decode(image, timings)
-    return _Staged(rgb, source, timings, *_features(rgb, timings))
+    blur, edges, model_input = _features(rgb, timings)
+    return _Staged(rgb, source, timings, blur, edges, model_input, is_featureless(rgb, model_input))
 
 
 def _try_stage(image) -> _Staged | Exception:
@@ -105,6 +139,8 @@ def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
         timings = {**s.timings, "classify": per_item}
         prediction = Prediction.from_probabilities(p)
         known = classifier.judge_known(p)
+        if s.featureless:  # a blank picture is no known item, however sure the model is of its guess
+            known = KnownReport(known.score, known.threshold, False)
         out.append(Analysis(s.rgb, s.blur, s.edges, s.model_input, prediction, known, timings, s.source))
     return out
 
@@ -122,36 +158,90 @@ def analyze_without_model(image: np.ndarray | str | os.PathLike | bytes) -> Anal
     return Analysis(s.rgb, s.blur, s.edges, s.model_input, None, None, s.timings, s.source)  # type: ignore[arg-type]
 
 
+# Bytes of pictures a folder run holds at once: being decoded, measured, or waiting for their model call.
+# A 12 MP photo takes about 100 MB while it is decoded and 48 MB after; a picture over the budget runs alone.
+MEMORY_BUDGET = 512 * 2**20
+
+
+def _in_flight_bytes(path: Path) -> int:
+    """What staging ``path`` holds at its peak, from its header: the decode, then a gray copy and the edges."""
+    peak, pixels = decode_footprint(path)
+    return peak + 2 * pixels
+
+
 def analyze_files(
-    paths: Sequence[str | os.PathLike], classifier: Classifier, batch: int = BATCH, workers: int | None = None
+    paths: Sequence[str | os.PathLike],
+    classifier: Classifier,
+    batch: int = BATCH,
+    workers: int | None = None,
+    memory_budget: int = MEMORY_BUDGET,
 ) -> Iterator[tuple[Path, Analysis | Exception]]:
     """(path, Analysis) for each file in order, or (path, exception) for one that failed; the run goes on.
 
     Folder batches in the window and ``fashion-classify`` both use this. Files are decoded and measured
-    on ``workers`` threads (default: one per core), ``batch`` at a time, with one model call per batch,
-    so memory stays at about ``batch`` decoded photos. Stopping the iteration stops the work after the
-    batch in hand.
+    on ``workers`` threads (default: one per core), at most ``batch`` ahead, with one model call per batch.
+    Memory is bounded by ``memory_budget``, not by a count of files: each file's cost is told from its
+    header before it is decoded (a 35-byte GIF can decode to 7,000 x 7,000), a file is only started while
+    the pictures in flight and those waiting for the model fit the budget (one alone may exceed it), and
+    a batch goes to the model early when the next file does not fit. Stopping the iteration stops the work
+    after the files in hand.
     """
     paths = [Path(p) for p in paths]
     # OpenCV and NumPy release the GIL, so one thread per core decodes and measures in parallel.
-    with ThreadPoolExecutor(workers or os.cpu_count() or 1, thread_name_prefix="analyze") as pool:
-        for start in range(0, len(paths), batch):
-            chunk = paths[start : start + batch]
-            staged = list(pool.map(_try_stage, chunk))
-            analyses = iter(_classify([s for s in staged if isinstance(s, _Staged)], classifier))
-            for path, s in zip(chunk, staged):
+    pool = ThreadPoolExecutor(workers or os.cpu_count() or 1, thread_name_prefix="analyze")
+    pending: deque[tuple[Path, Future, int]] = deque()  # submitted, in input order, with their cost
+    ready: list[tuple[Path, _Staged | Exception]] = []  # staged, in input order, waiting for the model
+    used, done, next_cost = 0, 0, None
+    try:
+        while done < len(paths) or pending or ready:
+            while done < len(paths) and len(pending) + len(ready) < batch:
+                if next_cost is None:
+                    next_cost = _in_flight_bytes(paths[done])
+                if (pending or ready) and used + next_cost > memory_budget:
+                    break  # wait for the pictures in hand to reach the model and go
+                pending.append((paths[done], pool.submit(_try_stage, paths[done]), next_cost))
+                used += next_cost
+                done, next_cost = done + 1, None
+            if pending and len(ready) < batch:
+                path, future, cost = pending.popleft()
+                staged = future.result()
+                used += (staged.nbytes if isinstance(staged, _Staged) else 0) - cost  # the decode's peak is over
+                ready.append((path, staged))
+                continue
+            analyses = iter(_classify([s for _, s in ready if isinstance(s, _Staged)], classifier))
+            for path, s in ready:
                 yield path, (next(analyses) if isinstance(s, _Staged) else s)
+            ready, used = [], sum(cost for _, _, cost in pending)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
 
 
 def find_images(paths: Sequence[str | os.PathLike]) -> list[Path]:
-    """Files as given, and image files inside folders (recursively), in a stable sorted order."""
+    """Files as given, and image files inside folders (recursively), in a stable sorted order.
+
+    Inside folders only regular files count (a named pipe or a device named *.jpg would block the run or
+    never end), links to folders are not followed (they may loop), and unreadable folders are skipped.
+    Paths given explicitly are kept as they are: one that is not a picture gets its own error row."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+            inside = []
+            for folder, _, names in os.walk(p):  # followlinks=False; errors (permission denied) skip a folder
+                for name in names:
+                    f = Path(folder, name)
+                    if f.suffix.lower() in IMAGE_SUFFIXES and _is_regular_file(f):
+                        inside.append(f)
+            found += sorted(inside)
         else:
             found.append(p)
     return found
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)  # a link to a regular file counts; a loop or a dead link not
+    except (OSError, ValueError):
+        return False

@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 import pytest
 
+from fashion_desktop.core import analysis
+from fashion_desktop.core.analysis import analyze, analyze_files, analyze_without_model, find_images
 from fashion_desktop.core.images import ImageError, decode_footprint, load_image
 
 
@@ -182,16 +184,57 @@ def test_footprint_is_told_from_the_header_and_bounds_a_gif_of_35_bytes() -> Non
     assert decode_footprint(b"not a picture") == (0, 0)
 
 
-# --- 2. files that are not files -------------------------------------------------------------------
+# --- 2. folder runs hold a bounded number of bytes --------------------------------------------------
+
+
+def test_folder_run_keeps_pictures_in_flight_within_the_memory_budget(tmp_path: Path, monkeypatch, classifier) -> None:
+    for i in range(6):
+        (tmp_path / f"{i}.gif").write_bytes(gif(1500, 1500))
+    (tmp_path / "photo.png").write_bytes(cv2.imencode(".png", np.full((64, 48, 3), 90, np.uint8))[1].tobytes())
+    paths = find_images([tmp_path])
+    stage, lock, state = analysis._try_stage, threading.Lock(), {"now": 0, "most": 0}
+
+    def counted(path):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            time.sleep(0.02)
+            return stage(path)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(analysis, "_try_stage", counted)
+    one_gif = analysis._in_flight_bytes(paths[0])
+    tight = list(analyze_files(paths, classifier, workers=4, memory_budget=one_gif))  # one picture at a time
+    assert state["most"] == 1
+    state["most"] = 0
+    loose = list(analyze_files(paths, classifier, workers=4, memory_budget=100 * one_gif))
+    assert state["most"] > 1
+    assert [p for p, _ in tight] == [p for p, _ in loose] == paths
+    for (_, a), (_, b) in zip(tight, loose):
+        np.testing.assert_array_equal(a.model_input, b.model_input)
+        np.testing.assert_allclose(a.prediction.probabilities, b.prediction.probabilities, atol=1e-5)
+        assert a.blur.score == pytest.approx(b.blur.score, rel=1e-5) and a.known.known == b.known.known
+
+
+# --- 3. files that are not files -------------------------------------------------------------------
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
-def test_named_pipe_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+def test_named_pipe_is_refused_at_once_not_waited_on(tmp_path: Path, classifier) -> None:
     fifo = tmp_path / "photo.jpg"
     os.mkfifo(fifo)
     with pytest.raises(ImageError, match=r"photo.jpg is not a regular file \(a named pipe\)"):
         within(5, load_image, fifo)
     assert within(5, decode_footprint, fifo) == (0, 0)
+    real = tmp_path / "real.png"
+    real.write_bytes(cv2.imencode(".png", np.zeros((32, 32, 3), np.uint8))[1].tobytes())
+    assert within(5, find_images, [tmp_path]) == [real]  # skipped inside a folder
+    rows = within(30, lambda: list(analyze_files([fifo, real], classifier)))  # given by name: an error row
+    assert isinstance(rows[0][1], ImageError) and "named pipe" in str(rows[0][1])
+    assert not isinstance(rows[1][1], Exception)
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
@@ -203,6 +246,7 @@ def test_link_loop_and_long_and_odd_names_give_clear_messages(tmp_path: Path) ->
     loop = tmp_path / "loop.jpg"
     loop.symlink_to(loop)
     assert "symbolic link that loops back on itself" in refusal(loop)
+    assert within(5, find_images, [tmp_path]) == []  # and a folder holding one is walked without it
     long_name = tmp_path / ("a" * 300 + ".jpg")
     assert "too long for the file system" in refusal(long_name)
     assert "NUL character" in refusal(str(tmp_path / "bad\x00name.jpg"))
@@ -234,7 +278,51 @@ def test_unreadable_parent_folder(tmp_path: Path) -> None:
         folder.chmod(0o700)
 
 
-# --- 3. silent wrong results -----------------------------------------------------------------------
+# --- 4. degenerate shapes --------------------------------------------------------------------------
+
+SHAPES = [(1, 1), (2, 2), (1, 10_000), (10_000, 1), (3, 500), (7, 7), (8, 8), (8, 10_000), (10_000, 8), (9, 4000)]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_step_handles_tiny_and_thin_pictures(shape: tuple[int, int], classifier) -> None:
+    rgb = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    if min(shape) < analysis.MIN_SIDE:
+        for call in (analyze_without_model, lambda x: analyze(x, classifier)):
+            with pytest.raises(ImageError, match=r"too small to judge: \d+ x \d+ pixels"):
+                call(rgb)
+        return
+    result = analyze(rgb, classifier)
+    assert result.edges.shape == shape and result.model_input.shape == (28, 28)
+    assert np.isfinite(result.blur.score)
+
+
+def test_thin_picture_from_a_file_through_the_whole_path(tmp_path: Path, classifier) -> None:
+    path = tmp_path / "strip.png"
+    path.write_bytes(cv2.imencode(".png", np.zeros((1, 10_000, 3), np.uint8))[1].tobytes())
+    [(_, result)] = analyze_files([path], classifier)
+    assert isinstance(result, ImageError) and str(result).startswith("strip.png is too small to judge")
+
+
+# --- 5. silent wrong results -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [0, 128, 255])
+def test_blank_picture_is_never_a_known_item(value: int, classifier) -> None:
+    for shape in ((64, 64, 3), (600, 400, 3), (28, 28, 3)):
+        result = analyze(np.full(shape, value, np.uint8), classifier)
+        assert not result.known.known, (value, shape)
+
+
+def test_blank_picture_with_jpeg_noise_is_still_blank(classifier) -> None:
+    flat = np.full((480, 640, 3), (40, 120, 200), np.uint8)
+    data = cv2.imencode(".jpg", flat, [cv2.IMWRITE_JPEG_QUALITY, 60])[1].tobytes()
+    assert not analyze(data, classifier).known.known
+
+
+def test_a_real_item_is_not_called_blank(fashion_mnist, classifier) -> None:
+    _, test = fashion_mnist
+    item = cv2.cvtColor(test.x[0], cv2.COLOR_GRAY2RGB)
+    assert not analysis.is_featureless(item, test.x[0])
 
 
 def test_float_tiff_in_0_to_255_is_not_all_white() -> None:
