@@ -45,6 +45,14 @@ def _ensure_streams() -> None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the app
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file(), but False rather than OSError for a name too long or a folder that may not be searched."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def self_test(model_dir: Path | None = None, sample: Path | None = None) -> int:
     """Load the model and classify a bundled sample without a window; 0 when everything works."""
     started = time.perf_counter()
@@ -98,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ensure_streams()
     parser = build_parser()
     args, qt_args = parser.parse_known_args(argv)
-    if args.camera_source is not None and not args.camera_source.is_file():
+    if args.camera_source is not None and not _is_file(args.camera_source):
         parser.error(f"--camera-source {args.camera_source}: no such video file")
     if args.self_test:
         return self_test(args.model_dir, Path(args.paths[0]) if args.paths else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,6 +49,13 @@ def _images():
     return images
 
 
+def _field(data: object, *keys: str) -> object:
+    """``data[k1][k2]...``, or None where a level is missing or is not a dict."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
 class MainWindow(QMainWindow):
     result_shown = Signal(object)  # PictureResult now on screen (tests and future sources listen)
 
@@ -78,6 +86,7 @@ class MainWindow(QMainWindow):
         self._shown_request = 0  # id of the picture on screen; older results arriving late are dropped
         self._folder: FolderBrowser | None = None  # made on first use: the suffix list comes with OpenCV
         self._closing = False
+        self._status_error = False  # the status bar shows an error now
 
         self._build_central()
         self._build_batch_dock()
@@ -224,9 +233,17 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | os.PathLike) -> bool:
         path = Path(path)
-        if path.is_dir():
+        try:
+            mode: int | None = os.stat(path).st_mode
+        except FileNotFoundError:
+            mode = None
+        except (OSError, ValueError) as exc:  # a name too long, a parent that is a file or may not be searched
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.show_status(f"Cannot open {path}: {reason}.", error=True)
+            return False
+        if mode is not None and stat.S_ISDIR(mode):
             return self.start_batch([path], path.name or str(path))
-        if not path.is_file():
+        if mode is None or not stat.S_ISREG(mode):
             self.show_status(f"Cannot open {path}: there is no such file.", error=True)
             return False
         self.current_path = path
@@ -316,11 +333,15 @@ class MainWindow(QMainWindow):
 
     # -- results -------------------------------------------------------------------------------------
     def show_status(self, message: str, error: bool = False, timeout_ms: int = 0) -> None:
+        self._status_error = error
         self.statusBar().showMessage(("⚠ " if error else "") + message, timeout_ms)
 
     def _on_progress(self, message: str) -> None:
-        if not self._closing:
-            self.show_status(message)
+        if self._closing:
+            return
+        if self._status_error and self._latest_request <= self._shown_request:
+            return  # the model loading in the background must not hide why a picture could not be opened
+        self.show_status(message)
 
     def _on_result(self, result: PictureResult) -> None:
         if result.request_id <= self._shown_request or self._closing:
@@ -354,12 +375,12 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, info: ModelInfo) -> None:
         self.model_info, self.model_error = info, None
-        accuracy = info.metadata.get("metrics", {}).get("accuracy", {}).get("clean")
+        accuracy = _field(_field(info.metadata, "metrics"), "accuracy", "clean")  # model.json may be odd
         figure = f" · {100 * accuracy:.1f}% test accuracy" if isinstance(accuracy, (int, float)) else ""
         self.model_label.setText("Model ready" + figure)
         if self._latest_request > self._shown_request:
             self.show_status("Model ready; classifying…")
-        elif not self.last_result:
+        elif not self.last_result and not self._status_error:
             self.show_status("Model ready. Open a picture (Ctrl+O), drop one on the window, or paste one.")
         if self._pending_batch is not None:
             paths, description = self._pending_batch

@@ -266,14 +266,19 @@ class BatchWorker(_ThreadOwner):
     def _run(self) -> None:
         from fashion_desktop.core.analysis import analyze_files, failure_message, find_images
 
-        try:
-            files = find_images(self._paths)
-        except OSError as exc:
-            self.failed.emit(f"The folder cannot be read: {exc}")
-            self.finished.emit(0, False)
-            return
-        total, done = len(files), 0
+        files, unreadable = [], []
+        for path in self._paths:  # one path that cannot be looked at (name too long...) is one error row
+            try:
+                files += find_images([path])
+            except (OSError, ValueError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                unreadable.append(BatchRow(path, error=f"{path} cannot be opened ({reason})"))
+        total, done = len(files) + len(unreadable), len(unreadable)
         self.progress.emit(0, total)
+        for row in unreadable:
+            self.row_ready.emit(row)
+        if unreadable:
+            self.progress.emit(done, total)
         # Small batches: rows keep coming several times a second and Cancel waits for one batch at most.
         for path, result in analyze_files(files, self._classifier, batch=BATCH_ROWS):
             if isinstance(result, Exception):  # one odd file must not end the batch
