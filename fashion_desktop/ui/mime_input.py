@@ -30,6 +30,14 @@ def picture_in(mime: QMimeData, allow_text_path: bool = False) -> list[Path] | b
         if isinstance(image, QImage) and not image.isNull():
             return image.copy()
     text = mime.text().strip().strip('"') if allow_text_path and mime.hasText() else ""
-    if text and "\n" not in text and Path(text).exists():
+    if text and "\n" not in text and _exists(Path(text)):
         return [Path(text)]
     return None
+
+
+def _exists(path: Path) -> bool:
+    """Path.exists(), but False rather than OSError for text too long to be a file name."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
