@@ -296,6 +296,9 @@ class _Run:
             if not quiet:
                 _say(done)
             return
+        if not self.rows:  # stopped before the first row: an earlier run's file is worth more than a header
+            _say(f"{done}; {self.args.csv} was not written")
+            return
         try:
             _write_csv(self.args.csv, self.rows)
         except OSError as exc:
