@@ -25,11 +25,17 @@ def _percent(value) -> str:
     return f"{100 * float(value):.1f}%" if isinstance(value, (int, float)) else "–"
 
 
+def _mapping(parent, key: str) -> dict:
+    """``parent[key]`` when both are dicts, else {}: a hand-edited model.json must not break the dialog."""
+    value = parent.get(key) if isinstance(parent, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def model_summary_html(metadata: dict) -> str:
     """The figures of model.json as HTML tables: accuracy by condition, recall by category."""
-    metrics = metadata.get("metrics", {}) if isinstance(metadata, dict) else {}
-    accuracy = metrics.get("accuracy", {}) or {}
-    recall = (metrics.get("clean", {}) or {}).get("per_class_recall", {}) or {}
+    metrics = _mapping(metadata, "metrics")
+    accuracy = _mapping(metrics, "accuracy")
+    recall = _mapping(_mapping(metrics, "clean"), "per_class_recall")
     rows = "".join(
         f"<tr><td>{html.escape(_CONDITIONS.get(k, k))}</td><td align='right'>{_percent(v)}</td></tr>"
         for k, v in accuracy.items()
@@ -38,7 +44,7 @@ def model_summary_html(metadata: dict) -> str:
         f"<tr><td>{html.escape(name)}</td><td align='right'>{_percent(recall.get(name))}</td></tr>"
         for name in CLASS_NAMES
     )
-    training = metadata.get("training", {}) or {}
+    training = _mapping(metadata, "training")
     made = ", ".join(f"{k.replace('_', ' ')} {training[k]}" for k in ("arch", "epochs") if k in training)
     return (
         "<h3>The model</h3>"

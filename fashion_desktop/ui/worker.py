@@ -264,7 +264,7 @@ class BatchWorker(_ThreadOwner):
         self._thread.requestInterruption()
 
     def _run(self) -> None:
-        from fashion_desktop.core.analysis import analyze_files, failure_message, find_images
+        from fashion_desktop.core.analysis import find_images
 
         files, unreadable = [], []
         for path in self._paths:  # one path that cannot be looked at (name too long...) is one error row
@@ -279,6 +279,15 @@ class BatchWorker(_ThreadOwner):
             self.row_ready.emit(row)
         if unreadable:
             self.progress.emit(done, total)
+        try:
+            done = self._classify(files, done, total)
+        except Exception as exc:  # noqa: BLE001 - e.g. the model gives no probabilities: end the batch, say why
+            self.failed.emit(f"The batch stopped after {done} of {total} files: {exc}")
+        self.finished.emit(done, done < total)
+
+    def _classify(self, files: list[Path], done: int, total: int) -> int:
+        from fashion_desktop.core.analysis import analyze_files, failure_message
+
         # Small batches: rows keep coming several times a second and Cancel waits for one batch at most.
         for path, result in analyze_files(files, self._classifier, batch=BATCH_ROWS):
             if isinstance(result, Exception):  # one odd file must not end the batch
@@ -298,4 +307,4 @@ class BatchWorker(_ThreadOwner):
             self.progress.emit(done, total)
             if self._thread.isInterruptionRequested():
                 break
-        self.finished.emit(done, done < total)
+        return done

@@ -61,3 +61,42 @@ def test_a_worker_whose_analysis_raises_reports_it_and_goes_on(qtbot, window, sa
     qtbot.waitUntil(lambda: "five channels" in window.statusBar().currentMessage(), timeout=10_000)
     window.open_path(sample)
     assert wait_for_result(qtbot, window, sample.name).analysis.prediction is not None
+
+
+def _model_that_breaks_on_real_pictures(folder):
+    """A real Keras model that gives probabilities for the blank warm-up picture (so it loads) and NaN for
+    any real one: the scaled pixels overflow float32 to infinity, and softmax of infinities is NaN."""
+    import hashlib
+    import json
+
+    import keras
+
+    from fashion_desktop.core import CLASS_NAMES
+
+    image = keras.Input((28, 28, 1))
+    x = keras.layers.Flatten()(keras.layers.Rescaling(1e38)(image))
+    x = keras.layers.Softmax()(keras.layers.Dense(10, kernel_initializer="ones")(x))
+    folder.mkdir()
+    keras.Model(image, x).save(folder / "model.keras")
+    digest = hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest()
+    meta = {"file": "model.keras", "sha256": digest, "class_names": list(CLASS_NAMES)}
+    (folder / "model.json").write_text(json.dumps(meta))
+    return folder
+
+
+def test_a_batch_whose_model_fails_mid_run_ends_and_says_why(qtbot, photo_folder, tmp_path):
+    from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.ui.worker import BatchWorker
+
+    broken = Classifier.load(_model_that_breaks_on_real_pictures(tmp_path / "breaks"))
+    worker = BatchWorker([photo_folder], broken)
+    failures, finished = [], []
+    worker.failed.connect(failures.append)
+    worker.finished.connect(lambda done, cancelled: finished.append((done, cancelled)))
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: bool(finished), timeout=30_000)
+    finally:
+        worker.stop()
+    assert failures and "The batch stopped after 0 of 3 files" in failures[0] and "probabilities" in failures[0]
+    assert finished == [(0, True)]
