@@ -181,6 +181,13 @@ def _evaluate(args) -> int:
     if not args.model.exists():
         print(f"error: {args.model} does not exist", file=sys.stderr)
         return 2
+    from fashion_desktop.core.model_config import UnsafeModelError, check_keras_archive  # noqa: PLC0415
+
+    try:  # the same vetting as the app's: safe_mode alone lets a Lambda(TFSMLayer) load outside code
+        check_keras_archive(args.model.read_bytes())
+    except UnsafeModelError as exc:
+        print(f"error: {args.model}: {exc}", file=sys.stderr)
+        return 2
     _, test, _ = data.load_raw(args.data_dir)
     model = keras.saving.load_model(args.model, compile=False, safe_mode=True)
     result = evaluate(model, test.x, test.y)

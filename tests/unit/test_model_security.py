@@ -248,3 +248,14 @@ def test_a_config_nested_absurdly_deep_is_refused():
 def test_the_allow_list_names_nothing_that_runs_outside_code():
     names = {part for key in ALLOWED_OBJECTS for part in key if part}
     assert not names & {"Lambda", "TFSMLayer", "function", "__lambda__"}
+
+
+def test_training_evaluate_vets_the_archive_too(tmp_path, bundled_archive, bundled_config, capsys):
+    from training.__main__ import main
+
+    config = copy.deepcopy(bundled_config)
+    _outer_layers(config).insert(1, _tfsm_lambda(str(tmp_path / "elsewhere")))
+    path = tmp_path / "evil.keras"
+    path.write_bytes(_rewrite_archive(bundled_archive, config))
+    assert main(["evaluate", "--model", str(path)]) == 2
+    assert "TFSMLayer" in capsys.readouterr().err
