@@ -262,6 +262,8 @@ class _Header:
     # The fewest bytes that can hold what the header claims (0: no such bound). A 282-byte JPEG cannot hold
     # 3 gigapixels: every 8x8 block costs a Huffman code of at least one bit, every deflate byte 1/1032 of one.
     min_bytes: int = 0
+    # Where the file's own length fields say it ends: decoders allocate those lengths before reading.
+    declared_bytes: int = 0
 
 
 def _read_header(data: bytes, label: str) -> _Header:
@@ -306,6 +308,11 @@ def _plan(header: _Header, nbytes: int, label: str, max_pixels: int, max_decode_
             f"{label} is too large to open: decoding its {width} x {height} pixels would take "
             f"{decoder_bytes / 2**30:.1f} GB of memory{why}; the limit is {max_decode_bytes / 2**30:.1f} GB."
         )
+    if header.declared_bytes > nbytes:
+        raise ImageError(
+            f"{label} is damaged or incomplete: its {_FORMAT_NAMES[header.kind]} data claims "
+            f"{_size(header.declared_bytes)}, but there are only {_size(nbytes)} (was it cut short?)."
+        )
     if header.min_bytes > nbytes:
         raise ImageError(
             f"{label} is damaged: its {_FORMAT_NAMES[header.kind]} header claims {width} x {height} pixels, "
@@ -334,7 +341,23 @@ def _png_header(data: bytes) -> _Header:
         sample_bytes=2 if depth == 16 else 1,
         work_bytes=8 * width * height if animated else 0,  # APNG: OpenCV composes frames on a BGRA canvas
         min_bytes=raw // _DEFLATE_MAX_RATIO,
+        declared_bytes=_png_chunks_end(data),
     )
+
+
+def _png_chunks_end(data: bytes, max_chunks: int = 100_000) -> int:
+    """Where the PNG's chunks, by their own length fields, end. OpenCV allocates a chunk's declared length
+    before reading it, so a 5 KB file whose second chunk claims 2.5 GB took 6 s and 4 GB to be refused
+    (found by benchmarks/fuzz.py): such a file is refused as cut short before decoding."""
+    pos = 8
+    for _ in range(max_chunks):
+        if pos + 8 > len(data):
+            return pos
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        pos += 12 + length
+        if kind == b"IEND" or pos > len(data):
+            return pos
+    return pos
 
 
 def _gif_header(data: bytes) -> _Header:
