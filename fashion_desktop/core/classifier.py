@@ -170,6 +170,11 @@ class Classifier:
         model_dir = Path(model_dir)
         meta = _read_metadata(model_dir)
         path = model_dir / meta["file"]
+        if not os.path.lexists(path):
+            # Training installs a model by replacing model.json and then deleting the file the old one
+            # named (training/install.py): a load that read model.json just before finds that file gone.
+            again = _read_metadata(model_dir)
+            meta, path = again, model_dir / again["file"]
         data = _read_regular_file(path, MAX_MODEL_BYTES, "model file")
         digest = hashlib.sha256(data).hexdigest()
         if digest != meta["sha256"].lower():

@@ -237,3 +237,28 @@ def test_a_model_that_stops_giving_probabilities_raises_at_predict_time(model_co
     clf._call = lambda x: np.full((len(x), 10), np.nan, np.float32)
     with pytest.raises(ModelError, match="NaN or infinite values instead of probabilities"):
         clf.predict(np.zeros((1, 28, 28), np.uint8))
+
+
+def test_a_load_racing_an_install_follows_the_new_model_json(model_copy, monkeypatch):
+    """Training installs a model by replacing model.json, then deleting the old file. A load that read the
+    old model.json just before finds its file gone: it reads model.json again and loads the new file."""
+    import fashion_desktop.core.classifier as classifier_module
+
+    meta = json.loads((model_copy / "model.json").read_text())
+    old_file = meta["file"]
+    new_file = "model-" + meta["sha256"][:12] + ".keras"
+    real_read = classifier_module._read_metadata
+    calls = []
+
+    def read_then_install(folder):
+        result = real_read(folder)
+        if not calls:  # the install lands between this load's read of model.json and of the model file
+            (model_copy / old_file).rename(model_copy / new_file)
+            (model_copy / "model.json").write_text(json.dumps({**meta, "file": new_file}))
+        calls.append(result["file"])
+        return result
+
+    monkeypatch.setattr(classifier_module, "_read_metadata", read_then_install)
+    clf = Classifier.load(model_copy)
+    assert calls == [old_file, new_file]
+    assert clf.metadata["file"] == new_file
