@@ -74,32 +74,9 @@ def _say(message: str) -> None:
 
 
 def _row(analysis, top_k: int) -> dict:
-    pred, blur = analysis.prediction, analysis.blur
-    row = {
-        "path": analysis.source,
-        "label": pred.label,
-        "index": pred.index,
-        "confidence": round(pred.confidence, 6),
-        "probabilities": [round(p, 6) for p in pred.probabilities],
-        "blur": {"score": round(blur.score, 4), "threshold": round(blur.threshold, 4), "blurry": blur.blurry},
-        "known": analysis.known.known,
-        "known_score": round(analysis.known.score, 6),
-        "known_threshold": round(analysis.known.threshold, 6),
-    }
-    if top_k > 1:
-        row["top_k"] = [{"label": lab, "probability": round(p, 6)} for lab, p in pred.ranked()[:top_k]]
-    return _finite(row)
+    from fashion_desktop.core.serialize import analysis_row  # noqa: PLC0415
 
-
-def _finite(row: dict) -> dict:
-    """``row``, or an error row when a figure in it is NaN or infinite: JSON has no such numbers, and a
-    score that is not a number is no answer."""
-    try:
-        json.dumps(row, allow_nan=False)
-    except ValueError:
-        name = Path(row["path"]).name
-        return {"path": row["path"], "error": f"{name}: the model's scores for it are not numbers (NaN or infinite)"}
-    return row
+    return analysis_row(analysis, top_k)
 
 
 def _results(paths: list[Path], classifier, progress, total: int, before: int) -> Iterator[dict]:
