@@ -335,3 +335,30 @@ def test_an_unexpected_failure_to_load_is_a_message(monkeypatch, capsys, folder)
     assert cli.main([str(folder / "a.jpg")]) == 1
     err = capsys.readouterr().err
     assert err == "fashion-classify: the model could not be loaded (TypeError: 'NoneType' object is not iterable)\n"
+
+
+def test_fashion_mnist_test_images_as_png_files_get_the_models_own_answers(fashion_mnist, classifier, tmp_path, capsys):
+    """Clean and blurred test images written as PNG files and run through fashion-classify get exactly what
+    the model gives for the arrays themselves: the app adds no error of its own to dataset-style items."""
+    import cv2
+    import numpy as np
+
+    from fashion_desktop.cli import main
+    from training.evaluate import blurred_test_sets
+
+    _, test = fashion_mnist
+    sets = blurred_test_sets(test.x[:60])
+    expected = {}
+    for name, images in sets.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for i, img in enumerate(images):
+            cv2.imwrite(str(folder / f"{i:03d}.png"), img)
+        probs = classifier.predict(images)
+        for i in range(len(images)):
+            expected[str(folder / f"{i:03d}.png")] = int(np.argmax(probs[i]))
+    capsys.readouterr()
+    assert main([str(tmp_path / name) for name in sets] + ["--json", "--no-progress"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == len(expected) == 60 * len(sets)
+    assert {r["path"]: r["index"] for r in rows} == expected

@@ -78,3 +78,27 @@ def test_overlay_paints_edges_only():
     assert (out[30] == [0, 255, 0]).all() and (out[:30] == 100).all()
     half = render_overlay(img, edges, colour=(0, 255, 0), opacity=0.5)
     assert tuple(half[30, 0]) == (50, 178, 50) or tuple(half[30, 0]) == (50, 177, 50)
+
+
+def test_blurred_dataset_items_pass_through_unchanged_even_when_they_touch_the_border(fashion_mnist):
+    """Blur spreads items that touch the border (trousers, bags) into a light border; they are still
+    dataset items, never sent through isolation (which destroyed them)."""
+    from training.evaluate import blurred_test_sets
+
+    _, test = fashion_mnist
+    for name, images in blurred_test_sets(test.x[:300]).items():
+        for img in images:
+            assert is_fashion_mnist_style(img), name
+            np.testing.assert_array_equal(to_model_input(img), img)
+
+
+def test_dataset_items_on_white_are_negated_and_small_ones_brought_to_28(fashion_mnist):
+    _, test = fashion_mnist
+    for img in test.x[:100]:
+        np.testing.assert_array_equal(to_model_input(255 - img), img)  # dark on white, as the source photos
+    small = cv2.resize(test.x[1], (14, 14), interpolation=cv2.INTER_AREA)
+    x = to_model_input(small)
+    assert x.shape == (28, 28)
+    assert np.corrcoef(x.ravel().astype(float), test.x[1].ravel().astype(float))[0, 1] > 0.9
+    wide = to_model_input(np.full((10, 20), 0, np.uint8))
+    assert wide.shape == (28, 28) and not wide.any()
