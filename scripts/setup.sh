@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1  # Qt's xcb platform plugin
   fonts-dejavu-core                           # a font for the window
   xvfb                                        # a virtual screen for screenshots and headless runs
+  chromium chromium-driver                    # tests/web drives the web page in a real (headless) browser
 )
 
 missing=()
