@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 PROG = "fashion-serve"
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         ssl_keyfile=args.ssl_keyfile,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     failed = []
 
     def on_loaded(engine) -> None:
@@ -100,9 +101,24 @@ def main(argv: list[str] | None = None) -> int:
     app.state.on_loaded = on_loaded
     try:
         server.run()
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once the requests in hand are answered
+        return 130
     return 1 if failed or not server.started else 0
+
+
+def _server_class():
+    import uvicorn  # noqa: PLC0415
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, but SIGTERM (the service manager's "stop") ends in exit status 0 once the
+        requests in hand are answered; uvicorn re-raises it after its graceful shutdown, exiting -15."""
+
+        def handle_exit(self, sig, frame) -> None:
+            super().handle_exit(sig, frame)
+            if sig == signal.SIGTERM:
+                self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
+
+    return Server
 
 
 if __name__ == "__main__":
