@@ -17,7 +17,7 @@ import numpy as np
 from fashion_desktop.core.blur import BlurReport, measure_blur
 from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
 from fashion_desktop.core.edges import detect_edges
-from fashion_desktop.core.images import ImageError, decode_footprint, load_image
+from fashion_desktop.core.images import SUPPORTED_SUFFIXES, ImageError, decode_footprint, load_image
 from fashion_desktop.core.prepare import to_model_input
 
 
@@ -216,7 +216,7 @@ def analyze_files(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+IMAGE_SUFFIXES = frozenset(SUPPORTED_SUFFIXES)  # one list: arrow keys, folder batches and the open dialog agree
 
 
 def find_images(paths: Sequence[str | os.PathLike]) -> list[Path]:

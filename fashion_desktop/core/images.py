@@ -26,7 +26,18 @@ MAX_DECODE_BYTES = 512 * 2**20
 # full size: beyond this many times max_pixels (400 MP by default) that alone takes seconds.
 JPEG_SCALED_FACTOR = 8
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".jfif",
+    ".png",
+    ".bmp",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".gif",
+)
 IMAGE_FILE_FILTER = "Images (" + " ".join(f"*{suffix}" for suffix in SUPPORTED_SUFFIXES) + ")"
 
 _FORMAT_NAMES = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "webp": "WebP", "tiff": "TIFF"}

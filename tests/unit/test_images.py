@@ -394,3 +394,13 @@ def test_file_filter_lists_every_suffix() -> None:
 def test_module_imports_without_qt() -> None:
     code = "import sys, fashion_desktop.core.images; sys.exit(any(m.startswith('PySide6') for m in sys.modules))"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_folder_batches_and_the_open_dialog_see_the_same_files(tmp_path) -> None:
+    """One suffix list: .jpe and .jfif JPEGs are found by folder batches and offered by the dialog alike."""
+    from fashion_desktop.core.analysis import find_images
+
+    for name in ("a.jpe", "b.jfif", "c.JPG", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in find_images([tmp_path])] == ["a.jpe", "b.jfif", "c.JPG"]
+    assert "*.jpe" in IMAGE_FILE_FILTER and "*.jfif" in IMAGE_FILE_FILTER
