@@ -157,7 +157,7 @@ def _prepare_one(args) -> list[np.ndarray]:
 
 def prepare_photos(photos: PhotoSet, variants: int, seed: int, cache_dir: Path | None = None) -> np.ndarray:
     """(n, 1 + variants, 28, 28) model inputs, computed in parallel and cached by content."""
-    from training.train import PREPROCESSING_VERSION  # noqa: PLC0415
+    from fashion_desktop.core.prepare import PREPROCESSING_VERSION  # noqa: PLC0415
 
     key = hashlib.sha1(
         f"{PREPROCESSING_VERSION}:{variants}:{seed}:".encode() + "\n".join(map(str, photos.paths)).encode()

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
+from fashion_desktop.core.prepare import PREPROCESSING_VERSION
 from training.install import save_outputs, sha256_file  # the save step: one atomic install
 
-PREPROCESSING_VERSION = 2  # bump when core/prepare.py changes what the model is shown
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "model"
 CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"  # prepared photos, keyed by content
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# Bump when this module changes what the model is shown from a photo: training's photo cache and
+# model.json record it, so a model is never used with preprocessing other than the one it learned from.
+PREPROCESSING_VERSION = 2
 WORK_SIZE = 96  # long side for segmentation: enough for a 28-px outline, cheap enough for live video
 GRABCUT_ITERATIONS = 2
 BORDER = 0.06  # share of each side sampled as "background"

@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage
 from fashion_desktop.core.analysis import Analysis, analyze, analyze_without_model
 from fashion_desktop.core.classifier import Classifier, ModelError
 from fashion_desktop.core.images import ImageError
-from fashion_desktop.ui.worker import ModelInfo
+from fashion_desktop.ui.results import ModelInfo
 
 __all__ = ["ImageError", "ModelError", "analyse_for_display", "load_model", "model_info"]
 

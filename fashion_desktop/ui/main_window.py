@@ -33,8 +33,9 @@ from fashion_desktop.ui.image_view import ImageView
 from fashion_desktop.ui.mime_input import local_files, picture_in
 from fashion_desktop.ui.overlay_controls import OverlayControls
 from fashion_desktop.ui.result_panel import ResultPanel
+from fashion_desktop.ui.results import ModelInfo, PictureFailure, PictureResult
 from fashion_desktop.ui.settings import Settings
-from fashion_desktop.ui.worker import AnalysisWorker, ModelInfo, PictureFailure, PictureResult
+from fashion_desktop.ui.worker import AnalysisWorker
 
 MODEL_FIX = (
     "Fashion Lens still opens pictures and shows their blur and edges, but cannot classify them. "

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal
-from PySide6.QtGui import QImage
+
+from fashion_desktop.ui.results import BatchRow, PictureFailure, PictureResult
 
 BATCH_ROWS = 8  # files per model call in folder batches (decoded and measured on one thread per core)
 
@@ -91,35 +92,6 @@ class Mailbox:
         with self._cond:
             self._closed, self._item, self._full = True, None, False
             self._cond.notify_all()
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A loaded model and what the About box shows of it."""
-
-    classifier: object  # fashion_desktop.core.classifier.Classifier
-    metadata: dict
-    model_dir: Path
-    confusion_matrix: QImage | None  # decoded here, off the GUI thread
-
-
-@dataclass(frozen=True)
-class PictureResult:
-    """One analysed picture, with the Qt images the window paints already made."""
-
-    request_id: int
-    name: str
-    analysis: object  # core.analysis.Analysis; its prediction is None when no model is loaded
-    photo: QImage
-    edge_layer: QImage  # transparent except the edges, same size as ``photo``
-    model_input: QImage  # 28x28 grayscale
-
-
-@dataclass(frozen=True)
-class PictureFailure:
-    request_id: int
-    name: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -231,19 +203,6 @@ class AnalysisWorker(_ThreadOwner):
         else:
             self._classifier = info.classifier
             self.model_ready.emit(info)
-
-
-@dataclass(frozen=True)
-class BatchRow:
-    """One file of a folder batch; ``error`` is set, and the rest None, when it could not be analysed."""
-
-    path: Path
-    label: str | None = None
-    confidence: float | None = None
-    blurry: bool | None = None
-    blur_score: float | None = None
-    error: str | None = None
-    known: bool | None = None  # False: probably none of the ten categories (``label`` is a best guess)
 
 
 class BatchWorker(_ThreadOwner):

@@ -1,0 +1,56 @@
+"""What the workers hand the window: small frozen result classes, shared by ui/worker.py and ui/layers.py.
+
+They live apart from both so that neither imports the other for them (the worker imports layers lazily,
+in its thread; layers builds ModelInfo).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+__all__ = ["BatchRow", "ModelInfo", "PictureFailure", "PictureResult"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A loaded model and what the About box shows of it."""
+
+    classifier: object  # fashion_desktop.core.classifier.Classifier
+    metadata: dict
+    model_dir: Path
+    confusion_matrix: QImage | None  # decoded here, off the GUI thread
+
+
+@dataclass(frozen=True)
+class PictureResult:
+    """One analysed picture, with the Qt images the window paints already made."""
+
+    request_id: int
+    name: str
+    analysis: object  # core.analysis.Analysis; its prediction is None when no model is loaded
+    photo: QImage
+    edge_layer: QImage  # transparent except the edges, same size as ``photo``
+    model_input: QImage  # 28x28 grayscale
+
+
+@dataclass(frozen=True)
+class PictureFailure:
+    request_id: int
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One file of a folder batch; ``error`` is set, and the rest None, when it could not be analysed."""
+
+    path: Path
+    label: str | None = None
+    confidence: float | None = None
+    blurry: bool | None = None
+    blur_score: float | None = None
+    error: str | None = None
+    known: bool | None = None  # False: probably none of the ten categories (``label`` is a best guess)
