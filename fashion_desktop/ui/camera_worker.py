@@ -201,6 +201,7 @@ class CameraWorker(QObject):
 
         from fashion_desktop.core.analysis import analyze
         from fashion_desktop.core.classifier import Prediction
+        from fashion_desktop.core.edges import edge_layer
         from fashion_desktop.core.live import crop_to_guide, guide_rect
         from fashion_desktop.ui import layers
 
@@ -221,16 +222,13 @@ class CameraWorker(QObject):
             else:
                 smoothed = Prediction.from_probabilities(smoother.update(probabilities, frame.captured))
                 smoothed_known = classifier.judge_known(smoothed.probabilities)
-        layer = np.zeros((*analysis.edges.shape[:2], 4), np.uint8)
-        layer[..., :3] = layers.EDGE_COLOUR
-        layer[..., 3] = analysis.edges
         return CameraResult(
             frame=frame,
             mirrored=mirrored,
             guide=guide,
             analysis=analysis,
             smoothed=smoothed,
-            edge_layer=layers.to_qimage(layer),
+            edge_layer=layers.to_qimage(edge_layer(analysis.edges)),
             model_input=layers.to_qimage(analysis.model_input),
             started=started,
             finished=time.monotonic(),

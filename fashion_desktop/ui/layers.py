@@ -14,13 +14,13 @@ from PySide6.QtGui import QImage
 
 from fashion_desktop.core.analysis import Analysis, analyze, analyze_without_model
 from fashion_desktop.core.classifier import Classifier, ModelError
+from fashion_desktop.core.edges import edge_layer
 from fashion_desktop.core.images import ImageError
 from fashion_desktop.ui.results import ModelInfo
 
 __all__ = ["ImageError", "ModelError", "analyse_for_display", "load_model", "model_info"]
 
 DISPLAY_MAX = 2048  # long side of the images handed to the GUI: a screen's worth, not a 48 MP photo's
-EDGE_COLOUR = (0, 255, 64)
 
 
 def load_model(model_dir: str | os.PathLike | None) -> ModelInfo:
@@ -64,10 +64,7 @@ def display_layers(rgb: np.ndarray, edges: np.ndarray) -> tuple[QImage, QImage]:
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         edges = cv2.resize(edges, size, interpolation=cv2.INTER_AREA)  # thin lines fade, not vanish
-    layer = np.zeros((*edges.shape[:2], 4), np.uint8)
-    layer[..., :3] = EDGE_COLOUR
-    layer[..., 3] = np.minimum(255, edges.astype(np.uint16) * 2).astype(np.uint8)
-    return to_qimage(rgb), to_qimage(layer)
+    return to_qimage(rgb), to_qimage(edge_layer(edges))
 
 
 def analyse_for_display(source, classifier: Classifier | None) -> tuple[Analysis, QImage, QImage, QImage]:

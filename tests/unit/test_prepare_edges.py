@@ -102,3 +102,18 @@ def test_dataset_items_on_white_are_negated_and_small_ones_brought_to_28(fashion
     assert np.corrcoef(x.ravel().astype(float), test.x[1].ravel().astype(float))[0, 1] > 0.9
     wide = to_model_input(np.full((10, 20), 0, np.uint8))
     assert wide.shape == (28, 28) and not wide.any()
+
+
+def test_one_edge_layer_for_the_window_the_camera_and_the_web_page():
+    from fashion_desktop.core.edges import EDGE_COLOUR, edge_layer
+
+    edges = np.zeros((4, 4), np.uint8)
+    edges[1, :] = 255  # a full-size mask, as the camera's
+    edges[2, :] = 60  # a line faded by shrinking for display
+    layer = edge_layer(edges)
+    assert layer.shape == (4, 4, 4) and (layer[..., :3] == EDGE_COLOUR).all()
+    assert list(layer[:, 0, 3]) == [0, 255, 120, 0]
+    img = np.full((4, 4, 3), 100, np.uint8)
+    out = render_overlay(img, edges, opacity=1.0)
+    assert tuple(out[1, 0]) == EDGE_COLOUR and (out[0] == 100).all()
+    assert 100 < out[2, 0, 1] < 255  # the faded line is blended, as the window paints it
