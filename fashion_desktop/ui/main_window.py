@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
-    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -105,12 +104,7 @@ class MainWindow(QMainWindow):
 
     # -- layout --------------------------------------------------------------------------------------
     def _build_central(self) -> None:
-        # The source area is a stack of pages: the picture now; a live camera view can be added as another
-        # page (add_source_page) and everything right of it stays the same.
         self.image_view = ImageView(self)
-        self.source_stack = QStackedWidget(self)
-        self.source_stack.addWidget(self.image_view)
-        self._source_pages = {"picture": self.image_view}
 
         self.overlay_action = QAction("&Edge Overlay", self, checkable=True, shortcut="E")
         self.overlay_action.setToolTip("Paint the Canny edges over the picture (E)")
@@ -120,7 +114,7 @@ class MainWindow(QMainWindow):
         left = QWidget(self)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.source_stack, 1)
+        left_layout.addWidget(self.image_view, 1)
         left_layout.addWidget(self.overlay)
 
         self.result_panel = ResultPanel(self)
@@ -186,14 +180,6 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.timing_label)
         status.addPermanentWidget(self.model_label)
         status.showMessage("Loading the model in the background; you can open a picture now.")
-
-    def add_source_page(self, name: str, widget: QWidget) -> None:
-        """Add a page to the source area (e.g. a live camera view); ``show_source(name)`` brings it up."""
-        self._source_pages[name] = widget
-        self.source_stack.addWidget(widget)
-
-    def show_source(self, name: str) -> None:
-        self.source_stack.setCurrentWidget(self._source_pages[name])
 
     def sizeHint(self) -> QSize:
         return QSize(1180, 760)
