@@ -203,7 +203,7 @@ class CameraWorker(QObject):
         from fashion_desktop.core.classifier import Prediction
         from fashion_desktop.core.edges import edge_layer
         from fashion_desktop.core.live import crop_to_guide, guide_rect
-        from fashion_desktop.ui import layers
+        from fashion_desktop.ui import display
 
         started = time.monotonic()
         mirrored = self._mirror
@@ -213,7 +213,7 @@ class CameraWorker(QObject):
         # The guide box is centred, so the mirrored crop is the crop of the mirrored frame.
         crop = np.ascontiguousarray(crop[:, ::-1] if mirrored else crop)
         classifier = resolve_classifier(self._provider)
-        analysis = analyze(crop, classifier) if classifier is not None else layers.analyze_without_model(crop)
+        analysis = analyze(crop, classifier) if classifier is not None else display.analyze_without_model(crop)
         smoothed = smoothed_known = None
         if analysis.prediction is not None:
             probabilities = np.asarray(analysis.prediction.probabilities, np.float32)
@@ -228,8 +228,8 @@ class CameraWorker(QObject):
             guide=guide,
             analysis=analysis,
             smoothed=smoothed,
-            edge_layer=layers.to_qimage(edge_layer(analysis.edges)),
-            model_input=layers.to_qimage(analysis.model_input),
+            edge_layer=display.to_qimage(edge_layer(analysis.edges)),
+            model_input=display.to_qimage(analysis.model_input),
             started=started,
             finished=time.monotonic(),
             frozen=frozen,

@@ -1,7 +1,7 @@
-"""What the workers hand the window: small frozen result classes, shared by ui/worker.py and ui/layers.py.
+"""What the workers hand the window: small frozen result classes, shared by ui/worker.py and ui/display.py.
 
-They live apart from both so that neither imports the other for them (the worker imports layers lazily,
-in its thread; layers builds ModelInfo).
+They live apart from both so that neither imports the other for them (the worker imports display lazily,
+in its thread; display builds ModelInfo).
 """
 
 from __future__ import annotations

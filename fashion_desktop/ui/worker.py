@@ -164,26 +164,26 @@ class AnalysisWorker(_ThreadOwner):
     # -- worker thread -------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            from fashion_desktop.ui import layers  # OpenCV, NumPy and core load here, not during start-up
+            from fashion_desktop.ui import display  # OpenCV, NumPy and core load here, not during start-up
         except Exception as exc:  # noqa: BLE001 - a broken install must say so, not die silently
             self.model_failed.emit(f"Fashion Lens is incomplete ({type(exc).__name__}: {exc}). Reinstall it.")
             return
         if self._classifier is None:
-            self._load_model(layers)
+            self._load_model()
         else:
-            self.model_ready.emit(layers.model_info(self._classifier))
+            self.model_ready.emit(display.model_info(self._classifier))
         while not self._thread.isInterruptionRequested():
             if self._reload.is_set():
                 self._reload.clear()
-                self._load_model(layers)
+                self._load_model()
                 continue
             request = self._mailbox.take()
             if request is None or self._thread.isInterruptionRequested():
                 continue
             self.progress.emit(f"Analysing {request.name}…")
             try:
-                analysis, photo, edges, model_input = layers.analyse_for_display(request.source, self._classifier)
-            except layers.ImageError as exc:
+                analysis, photo, edges, model_input = display.analyze_for_display(request.source, self._classifier)
+            except display.ImageError as exc:
                 self.failed.emit(PictureFailure(request.request_id, request.name, str(exc)))
             except Exception as exc:  # noqa: BLE001 - the loop must survive anything one picture does
                 message = f"{request.name} could not be analysed ({type(exc).__name__}: {exc})."
@@ -191,12 +191,14 @@ class AnalysisWorker(_ThreadOwner):
             else:
                 self.finished.emit(PictureResult(request.request_id, request.name, analysis, photo, edges, model_input))
 
-    def _load_model(self, layers) -> None:
+    def _load_model(self) -> None:
+        from fashion_desktop.ui import display  # imported by _run already: no cost here
+
         self.progress.emit("Loading the model…")
         self._classifier = None
         try:
-            info = layers.load_model(self._model_dir)
-        except layers.ModelError as exc:
+            info = display.load_model(self._model_dir)
+        except display.ModelError as exc:
             self.model_failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - any failure to load is reported, never fatal
             self.model_failed.emit(f"The model could not be loaded ({type(exc).__name__}: {exc}).")

@@ -134,5 +134,5 @@ def test_there_is_no_import_cycle(graph):
 def test_the_rules_see_real_imports(graph):
     """The graph is not empty by mistake: known edges are found, lazy ones included."""
     assert "fashion_desktop.core.images" in graph["fashion_desktop.core.analysis"]
-    assert "fashion_desktop.ui.layers" in graph["fashion_desktop.ui.worker"]  # imported inside a function
+    assert "fashion_desktop.ui.display" in graph["fashion_desktop.ui.worker"]  # imported inside a function
     assert "fashion_desktop.core.prepare" in graph["training.photos"]

@@ -18,7 +18,7 @@ from fashion_desktop.core.edges import edge_layer
 from fashion_desktop.core.images import ImageError
 from fashion_desktop.ui.results import ModelInfo
 
-__all__ = ["ImageError", "ModelError", "analyse_for_display", "load_model", "model_info"]
+__all__ = ["ImageError", "ModelError", "analyze_for_display", "load_model", "model_info"]
 
 DISPLAY_MAX = 2048  # long side of the images handed to the GUI: a screen's worth, not a 48 MP photo's
 
@@ -67,7 +67,7 @@ def display_layers(rgb: np.ndarray, edges: np.ndarray) -> tuple[QImage, QImage]:
     return to_qimage(rgb), to_qimage(edge_layer(edges))
 
 
-def analyse_for_display(source, classifier: Classifier | None) -> tuple[Analysis, QImage, QImage, QImage]:
+def analyze_for_display(source, classifier: Classifier | None) -> tuple[Analysis, QImage, QImage, QImage]:
     """``core.analyze`` (or, with no model, everything but the prediction) plus the images to paint."""
     if isinstance(source, QImage):
         source = qimage_to_rgb(source)
