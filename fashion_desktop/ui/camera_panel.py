@@ -333,7 +333,7 @@ class CameraPanel(QWidget):
     def _show_result(self, result: CameraResult) -> None:
         # The side panel shows what it is given as the prediction and verdict: the smoothed ones while live.
         shown = dataclasses.replace(result.analysis, prediction=result.prediction, known=result.known)
-        self.results.show_result(_Shown(shown, result.model_input))
+        self.results.show_result(shown, result.model_input)
         self.view.set_edges(result.edge_layer if result.mirrored == self.mirror_action.isChecked() else None)
 
     def _on_worker_failed(self, message: str) -> None:
@@ -438,14 +438,6 @@ class CameraPanel(QWidget):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()
         super().closeEvent(event)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Shown:
-    """What ResultPanel.show_result reads of a result."""
-
-    analysis: object
-    model_input: object
 
 
 def _default_snapshot_dir() -> Path:

@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         if a.source:  # a file, not a pasted picture: it opened fine, so it is worth offering again
             self.settings.add_recent(a.source)
         self.image_view.set_picture(result.photo, result.edge_layer, result.name)
-        self.result_panel.show_result(result)
+        self.result_panel.show_result(result.analysis, result.model_input)
         steps = ", ".join(f"{k} {v:.0f} ms" for k, v in a.timings_ms.items())
         self.timing_label.setText(f"Time: {a.total_ms:.0f} ms")
         self.timing_label.setToolTip(f"Time taken for {result.name}: {steps}")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QImage
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from fashion_desktop.ui.blur_badge import BlurBadge
 from fashion_desktop.ui.confidence_bars import ConfidenceBars
 from fashion_desktop.ui.model_input_view import ModelInputView
+
+if TYPE_CHECKING:  # core.analysis pulls in OpenCV, which the window leaves to its workers
+    from fashion_desktop.core.analysis import Analysis
 
 UNRECOGNISED = "Unrecognised"  # the heading for a picture of none of the ten categories
 
@@ -46,11 +51,10 @@ class ResultPanel(QWidget):
         layout.addWidget(seen)
         layout.addStretch(1)
 
-    def show_result(self, result) -> None:
-        """``result``: a worker PictureResult (its analysis may lack a prediction when no model is loaded)."""
-        analysis = result.analysis
-        prediction = analysis.prediction
-        known = getattr(analysis, "known", None)  # None without a model
+    def show_result(self, analysis: Analysis, model_input: QImage) -> None:
+        """Show ``analysis`` (its prediction and known verdict are None when no model is loaded) and the
+        picture the model was given."""
+        prediction, known = analysis.prediction, analysis.known
         if prediction is None:
             self.category.setText("No model")
             self.confidence.setText("The picture cannot be classified until a model is loaded (File > Reload Model).")
@@ -74,7 +78,7 @@ class ResultPanel(QWidget):
         )
         self.category.setAccessibleDescription(self.category.text())
         self.blur.set_report(analysis.blur)
-        self.model_input.set_image(result.model_input)
+        self.model_input.set_image(model_input)
 
     def clear(self) -> None:
         self.category.setText("–")
