@@ -37,9 +37,12 @@ def test_start_up_with_a_path_that_cannot_be_looked_at(qtbot, monkeypatch, setti
     path, reason = unstatable[case]
     monkeypatch.setattr(main_window, "Settings", lambda: settings)  # not the user's own settings
     seen = {}
+    earlier = {id(w) for w in QApplication.topLevelWidgets()}  # closed windows of earlier tests linger
 
     def poll():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow)]
+        windows = [
+            w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow) and id(w) not in earlier
+        ]
         if windows and (windows[0].model_info is not None or windows[0].model_error is not None):
             seen["status"] = windows[0].statusBar().currentMessage()
             seen["model"] = windows[0].model_label.text()
