@@ -60,7 +60,7 @@ def main() -> None:
 
     from fashion_desktop.core import CLASS_NAMES
     from fashion_desktop.core.classifier import Classifier
-    from fashion_desktop.core.frames import VideoFileSource
+    from fashion_desktop.core.frame_sources import VideoFileSource
     from fashion_desktop.ui.camera_panel import CameraPanel
     from training.data import load_raw
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fashion_desktop.core.frames import VideoFileSource
+from fashion_desktop.core.frame_sources import VideoFileSource
 
 SIZE = (640, 480)  # width, height
 ITEM_FRACTION = 0.5  # item's side as a share of the frame height: inside the default guide box (0.6)

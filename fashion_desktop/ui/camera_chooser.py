@@ -16,7 +16,7 @@ SCANNING = "Looking for cameras…"
 
 class CameraChooser(QWidget):
     scanning = Signal()
-    cameras_found = Signal(object)  # list[core.frames.CameraInfo]; emitted in the GUI thread
+    cameras_found = Signal(object)  # list[core.frame_sources.CameraInfo]; emitted in the GUI thread
     _scanned = Signal(object)  # from the scan thread
 
     def __init__(
@@ -73,11 +73,11 @@ class CameraChooser(QWidget):
         return self.combo.currentData() is not None
 
     def selected_source(self):
-        """A new core.frames.FrameSource for the chosen entry, or None when there is none."""
+        """A new core.frame_sources.FrameSource for the chosen entry, or None when there is none."""
         data = self.combo.currentData()
         if not data:
             return None
-        from fashion_desktop.core.frames import CameraSource, VideoFileSource
+        from fashion_desktop.core.frame_sources import CameraSource, VideoFileSource
 
         kind, value = data
         return VideoFileSource(value, loop=self.loop_video) if kind == "file" else CameraSource(value)
@@ -96,7 +96,7 @@ class CameraChooser(QWidget):
 
     def _scan(self) -> None:
         try:
-            from fashion_desktop.core.frames import available_cameras
+            from fashion_desktop.core.frame_sources import available_cameras
 
             cameras = available_cameras()
         except Exception:  # noqa: BLE001 - a failing probe means no usable camera, and the list says so

@@ -1,6 +1,6 @@
 """Camera mode: a live picture classified as it comes, with the guide box, live bars, blur verdict and edges.
 
-The panel owns one *session* at a time: a ``core.live.FrameReader`` (a plain thread that reads the
+The panel owns one *session* at a time: a ``core.live_camera.FrameReader`` (a plain thread that reads the
 camera and keeps only the newest frame) and a ``CameraWorker`` (a QThread that classifies the newest
 frame whenever it is free). The display takes the newest frame too, through a one-slot relay, so
 neither the screen nor the classifier ever builds a backlog. Faults end the session, release the
@@ -86,12 +86,12 @@ class CameraPanel(QWidget):
         self.guide_fraction = guide_fraction
         self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else _default_snapshot_dir()
         self.last_result: CameraResult | None = None
-        self.last_error = None  # core.frames.CameraError of the last fault
+        self.last_error = None  # core.frame_sources.CameraError of the last fault
         self._scan_on_show = scan_cameras
         self._session: _Session | None = None
         self._last_source = None  # what Reconnect reopens
         self._frozen_frame = None
-        self._shown_frame = None  # core.live.Frame on screen
+        self._shown_frame = None  # core.live_camera.Frame on screen
         self.stats = LiveStats()  # rates and lag, shown under the picture while live
         self._relay = _Relay(self)
         self._relay.frame_ready.connect(self._on_frame_ready)
@@ -223,8 +223,8 @@ class CameraPanel(QWidget):
         return True
 
     def start_source(self, source) -> None:
-        """Start live classification from ``source`` (a core.frames.FrameSource); stops any current one."""
-        from fashion_desktop.core.live import FrameReader
+        """Start live classification from ``source`` (a core.frame_sources.FrameSource); stops any current one."""
+        from fashion_desktop.core.live_camera import FrameReader
 
         self.stop()
         self._last_source = source

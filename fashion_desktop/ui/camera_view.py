@@ -87,8 +87,8 @@ class LiveView(QWidget):
         return fit_rect(self._image.size(), self.rect()) if self._image is not None else QRect()
 
     def guide_rect(self) -> QRectF:
-        """The guide box on screen (same rule as core.live.guide_rect, in widget coordinates)."""
-        from fashion_desktop.core.live import guide_rect  # noqa: PLC0415 - OpenCV is loaded by now
+        """The guide box on screen (same rule as core.live_camera.guide_rect, in widget coordinates)."""
+        from fashion_desktop.core.live_camera import guide_rect  # noqa: PLC0415 - OpenCV is loaded by now
 
         picture = self.picture_rect()
         if picture.isEmpty() or self._image is None:

@@ -1,6 +1,6 @@
 """Live classification in a QThread: always the newest camera frame, never a queue; snapshots written here too.
 
-The worker takes the newest frame from a ``core.live.FrameReader`` whenever it is free, crops it to
+The worker takes the newest frame from a ``core.live_camera.FrameReader`` whenever it is free, crops it to
 the guide box, runs ``core.analysis.analyze`` on the crop (the same path as every other picture),
 smooths the probabilities over time and hands the GUI a ``CameraResult`` with its Qt images made.
 Frames that arrive while it is busy are skipped, so results lag the camera by one analysis at most.
@@ -30,7 +30,7 @@ MAX_FAILURE_REPORTS = 3  # per run: one broken frame should say so, a broken pip
 class CameraResult:
     """One classified frame: the whole frame as shown, what was analysed, and the images to paint."""
 
-    frame: object  # core.live.Frame, as read (not mirrored)
+    frame: object  # core.live_camera.Frame, as read (not mirrored)
     mirrored: bool
     guide: tuple[int, int, int, int]  # x, y, w, h of the guide box in the frame
     analysis: object  # core.analysis.Analysis of the guide crop; prediction None when no model is loaded
@@ -158,7 +158,7 @@ class CameraWorker(QObject):
 
     # -- worker thread -------------------------------------------------------------------------------
     def _run(self) -> None:
-        from fashion_desktop.core.live import ProbabilitySmoother  # OpenCV loads here, not in the GUI
+        from fashion_desktop.core.live_camera import ProbabilitySmoother  # OpenCV loads here, not in the GUI
 
         smoother = ProbabilitySmoother(self._smoothing)
         reader, last_index, frozen_done, failures = self._reader, 0, None, 0
@@ -202,7 +202,7 @@ class CameraWorker(QObject):
         from fashion_desktop.core.analysis import analyze
         from fashion_desktop.core.classifier import Prediction
         from fashion_desktop.core.edges import edge_layer
-        from fashion_desktop.core.live import crop_to_guide, guide_rect
+        from fashion_desktop.core.live_camera import crop_to_guide, guide_rect
         from fashion_desktop.ui import display
 
         started = time.monotonic()

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget
 
 from fashion_desktop.core import CLASS_NAMES
 from fashion_desktop.core.analysis import analyze
-from fashion_desktop.core.frames import VideoFileSource
-from fashion_desktop.core.live import crop_to_guide
+from fashion_desktop.core.frame_sources import VideoFileSource
+from fashion_desktop.core.live_camera import crop_to_guide
 from fashion_desktop.ui.camera_panel import NO_CAMERA, CameraPanel
 from fashion_desktop.ui.worker import running_threads
 
@@ -261,7 +261,7 @@ def test_without_a_model_frames_show_blur_and_edges_but_no_class(qtbot, video):
 
 
 def test_no_camera_gives_a_clear_message_and_the_video_file_is_offered(qtbot, classifier, tmp_path):
-    from fashion_desktop.core.frames import available_cameras
+    from fashion_desktop.core.frame_sources import available_cameras
 
     if available_cameras(max_index=5):
         pytest.skip("this machine has a camera")

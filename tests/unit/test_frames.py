@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from camera_video import CountingVideo, FailingVideo, write_item_video
 
-from fashion_desktop.core.frames import (
+from fashion_desktop.core.frame_sources import (
     CameraError,
     CameraInfo,
     CameraSource,
@@ -24,7 +24,7 @@ from fashion_desktop.core.frames import (
     VideoFileSource,
     available_cameras,
 )
-from fashion_desktop.core.live import FrameReader, ProbabilitySmoother, crop_to_guide, guide_rect
+from fashion_desktop.core.live_camera import FrameReader, ProbabilitySmoother, crop_to_guide, guide_rect
 
 FPS = 30.0
 
@@ -288,7 +288,7 @@ def test_smoother_steadies_flicker_and_does_not_depend_on_the_rate():
 
 def test_frames_module_imports_without_qt_or_tensorflow():
     code = (
-        "import sys, fashion_desktop.core.frames, fashion_desktop.core.live; "
+        "import sys, fashion_desktop.core.frame_sources, fashion_desktop.core.live_camera; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'tensorflow', 'keras')]; "
         "sys.exit(1 if bad else 0)"
     )

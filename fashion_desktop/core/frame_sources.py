@@ -1,7 +1,7 @@
 """Frame sources for live pictures: a camera, a video file, and the errors they report. Qt-free.
 
 A camera is slow to open and blocks on every read, so sources are only ever used from a
-``core.live.FrameReader``'s own thread.
+``core.live_camera.FrameReader``'s own thread.
 """
 
 from __future__ import annotations

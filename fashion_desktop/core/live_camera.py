@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fashion_desktop.core.frames import CameraError, EndOfStream, FrameSource
+from fashion_desktop.core.frame_sources import CameraError, EndOfStream, FrameSource
 
 STALL_SECONDS = 1.5  # no new frame for this long: the source stopped delivering (reported within 2 s)
 FIRST_FRAME_SECONDS = 5.0  # cameras take a while to send their first frame after opening
