@@ -88,7 +88,7 @@ def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, n
     return blur, edges, model_input
 
 
-BATCH = 32  # pictures per model call in folder runs: amortises the call without holding many photos
+PICTURES_PER_MODEL_CALL = 32  # in folder runs: amortises the call without holding many photos
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _in_flight_bytes(path: Path) -> int:
 def analyze_files(
     paths: Sequence[str | os.PathLike],
     classifier: Classifier,
-    batch: int = BATCH,
+    batch: int = PICTURES_PER_MODEL_CALL,
     workers: int | None = None,
     memory_budget: int = MEMORY_BUDGET,
 ) -> Iterator[tuple[Path, Analysis | Exception]]:

@@ -19,7 +19,9 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from fashion_desktop.ui.results import BatchRow, PictureFailure, PictureResult
 
-BATCH_ROWS = 8  # files per model call in folder batches (decoded and measured on one thread per core)
+# The window asks for fewer pictures per model call than the CLI (core.analysis.PICTURES_PER_MODEL_CALL): rows
+# keep coming several times a second, and Cancel waits for one call at most.
+WINDOW_PICTURES_PER_MODEL_CALL = 8
 
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
@@ -249,8 +251,7 @@ class BatchWorker(_ThreadOwner):
     def _classify(self, files: list[Path], done: int, total: int) -> int:
         from fashion_desktop.core.analysis import analyze_files, failure_message
 
-        # Small batches: rows keep coming several times a second and Cancel waits for one batch at most.
-        for path, result in analyze_files(files, self._classifier, batch=BATCH_ROWS):
+        for path, result in analyze_files(files, self._classifier, batch=WINDOW_PICTURES_PER_MODEL_CALL):
             if isinstance(result, Exception):  # one odd file must not end the batch
                 row = BatchRow(path, error=failure_message(result))
             else:
