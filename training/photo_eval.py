@@ -43,8 +43,8 @@ def photo_metrics(
     classes: list[tuple[int, ...]] | None = None,
     folds: list[int] | None = None,
 ) -> dict:
-    """Photo figures, two ways. ``top1`` and ``min_folder_top1`` judge by folder, as the real-photos
-    issue defines them: right when the prediction is in the folder's set. ``top1_labelled`` and the
+    """Photo figures, two ways. ``top1`` and ``min_folder_top1`` judge by folder: right when the
+    prediction is in the folder's set (lenient: a sweater called T-shirt counts as right). ``top1_labelled`` and the
     per-class figures judge by each photo's own classes (``photo_labels.csv``, else the folder's set),
     which is stricter for shoes and long-sleeved tops. Plus the unknown rates at ``threshold`` and,
     given ``folds``, cross-fitted (``cross_fitted_unknown``)."""
