@@ -109,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg_fields = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
         cfg = TrainConfig(**cfg_fields)
         if args.command == "imbalance":
-            from training.imbalance import study  # noqa: PLC0415
+            from training.imbalance import study
 
             study(cfg, args.ratio, args.strategies.split(","), args.out, command)  # folds itself into model.json
             return 0
-        from training.train import run  # noqa: PLC0415
+        from training.train import run
 
         run(cfg, args.out, command)  # the folder's imbalance study is folded into the new model.json
         return 0
@@ -145,7 +145,7 @@ def _what_changed(out: Path | None, before: dict) -> str:
     now = _folder_state(out)
     if now == before:
         return "interrupted: nothing was written; the model already in place is unchanged."
-    from training.install import install_problems, installed_file  # noqa: PLC0415
+    from training.install import install_problems, installed_file
 
     done = []
     if now["imbalance.json"] != before["imbalance.json"]:
@@ -168,20 +168,20 @@ def _model_sha256(raw: bytes | None) -> str | None:
 
 
 def _evaluate(args) -> int:
-    import os  # noqa: PLC0415
+    import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras  # noqa: PLC0415
+    import keras
 
-    import fashion_desktop.core.layers  # noqa: F401, PLC0415 - the shipped model's own layers
-    from training import data  # noqa: PLC0415
-    from training.evaluate import evaluate  # noqa: PLC0415
-    from training.report import CONDITION_LABELS  # noqa: PLC0415
+    import fashion_desktop.core.layers  # noqa: F401 - the shipped model's own layers
+    from training import data
+    from training.evaluate import evaluate
+    from training.report import CONDITION_LABELS
 
     if not args.model.exists():
         print(f"error: {args.model} does not exist", file=sys.stderr)
         return 2
-    from fashion_desktop.core.model_config import UnsafeModelError, check_keras_archive  # noqa: PLC0415
+    from fashion_desktop.core.model_config import UnsafeModelError, check_keras_archive
 
     try:  # the same vetting as the app's: safe_mode alone lets a Lambda(TFSMLayer) load outside code
         check_keras_archive(args.model.read_bytes())

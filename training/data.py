@@ -80,11 +80,11 @@ def read_split(images_path: Path, labels_path: Path) -> Split:
 
 
 def _keras_fallback() -> tuple[Split, Split]:
-    import keras  # noqa: PLC0415 - only off Debian
+    import keras  # only off Debian
 
     try:
         (xt, yt), (xs, ys) = keras.datasets.fashion_mnist.load_data()
-    except Exception as exc:  # noqa: BLE001 - network or cache trouble, reported as one message
+    except Exception as exc:  # network or cache trouble, reported as one message
         raise DataError(f"Fashion-MNIST is not installed and Keras could not fetch it ({exc}). {HOW_TO_GET}") from None
     return Split(xt, yt), Split(xs, ys)
 

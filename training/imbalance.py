@@ -13,8 +13,8 @@ from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
 
 def study(base, ratio: float, strategies: list[str], out_dir: Path, command: str) -> dict:
     """Train ``base.arch`` once per strategy on the same long-tailed set; test on the balanced test set."""
-    from training import train as tr  # noqa: PLC0415
-    from training.evaluate import class_metrics, confusion_matrix, predict_proba  # noqa: PLC0415
+    from training import train as tr
+    from training.evaluate import class_metrics, confusion_matrix, predict_proba
 
     runs = {}
     for strategy in strategies:
@@ -32,7 +32,7 @@ def study(base, ratio: float, strategies: list[str], out_dir: Path, command: str
             f"[{strategy}] accuracy {metrics['accuracy']:.4f} balanced {metrics['balanced_accuracy']:.4f}",
             file=sys.stderr,
         )
-    from training.data import long_tail_counts  # noqa: PLC0415
+    from training.data import long_tail_counts
 
     result = {
         "command": command,
@@ -43,8 +43,8 @@ def study(base, ratio: float, strategies: list[str], out_dir: Path, command: str
         "train_counts": long_tail_counts(int(np.bincount(ds.train.y, minlength=NUM_CLASSES).min()), ratio).tolist(),
         "runs": runs,
     }
-    from training.install import install_imbalance_study  # noqa: PLC0415
-    from training.report import markdown  # noqa: PLC0415
+    from training.install import install_imbalance_study
+    from training.report import markdown
 
     install_imbalance_study(out_dir, result, markdown)
     return result

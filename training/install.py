@@ -138,7 +138,7 @@ def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
     weights, which the next save removes (``remove_leftovers``) and build.spec does not bundle.
     The folder's imbalance study is folded into model.json before the commit, so it is never missing.
     """
-    from training.report import confusion_png  # noqa: PLC0415
+    from training.report import confusion_png
 
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out_dir)
@@ -178,7 +178,7 @@ def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
 
 def install_imbalance_study(out_dir: Path, study: dict, report_md_fn) -> None:
     """Write imbalance.json and fold it into the folder's model.json and report.md, Ctrl-C held."""
-    from fashion_desktop.core.atomic import atomic_write_text  # noqa: PLC0415
+    from fashion_desktop.core.atomic import atomic_write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with deferred_interrupt():

@@ -72,7 +72,7 @@ def with_softmax(model: keras.Model) -> keras.Model:
     cheap ensemble (one batched call of two images) that the shipped file carries itself, so the app,
     the CLI and ``python -m training evaluate`` all score exactly the same thing.
     """
-    from fashion_desktop.core.layers import HorizontalFlip  # noqa: PLC0415
+    from fashion_desktop.core.layers import HorizontalFlip
 
     # A fresh copy of the trained network: wrapping the compiled one would also save its optimizer's
     # state (two more copies of every weight for Adam), tripling the file.

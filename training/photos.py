@@ -141,8 +141,8 @@ def photo_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _prepare_one(args) -> list[np.ndarray]:
     path, variants, seed = args
-    from fashion_desktop.core.images import load_image  # noqa: PLC0415
-    from fashion_desktop.core.prepare import to_model_input  # noqa: PLC0415
+    from fashion_desktop.core.images import load_image
+    from fashion_desktop.core.prepare import to_model_input
 
     rgb = load_image(path)
     long_side = max(rgb.shape[:2])
@@ -157,7 +157,7 @@ def _prepare_one(args) -> list[np.ndarray]:
 
 def prepare_photos(photos: PhotoSet, variants: int, seed: int, cache_dir: Path | None = None) -> np.ndarray:
     """(n, 1 + variants, 28, 28) model inputs, computed in parallel and cached by content."""
-    from fashion_desktop.core.prepare import PREPROCESSING_VERSION  # noqa: PLC0415
+    from fashion_desktop.core.prepare import PREPROCESSING_VERSION
 
     key = hashlib.sha1(
         f"{PREPROCESSING_VERSION}:{variants}:{seed}:".encode() + "\n".join(map(str, photos.paths)).encode()

@@ -42,14 +42,14 @@ class TrainConfig:
 # ----------------------------------------------------------------------------- setup
 def setup(seed: int) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras  # noqa: PLC0415 - after the log level is set
+    import keras  # after the log level is set
 
     keras.utils.set_random_seed(seed)
 
 
 # ----------------------------------------------------------------------------- data
 def prepare_data(cfg: TrainConfig):
-    from training import data  # noqa: PLC0415
+    from training import data
 
     ds = data.load(cfg.data_dir, cfg.val_fraction, cfg.seed)
     train = ds.train
@@ -80,7 +80,7 @@ class Progress:
     """Prints one line per epoch with elapsed time and an ETA for the whole run."""
 
     def __init__(self, epochs: int):
-        import keras  # noqa: PLC0415
+        import keras
 
         outer = self
 
@@ -106,7 +106,7 @@ def load_photos(cfg: TrainConfig):
     """(inputs, multi-hot targets) from --photos: each training photo and its re-takes, or None."""
     if not cfg.photos:
         return None
-    from training.photos import find_photos, prepare_photos  # noqa: PLC0415
+    from training.photos import find_photos, prepare_photos
 
     photos = find_photos(cfg.photos, held_out=False)
     inputs = prepare_photos(photos, cfg.photo_variants, cfg.seed, CACHE_DIR)
@@ -116,11 +116,11 @@ def load_photos(cfg: TrainConfig):
 
 
 def fit(cfg: TrainConfig, train, val, extra=None):
-    import keras  # noqa: PLC0415
+    import keras
 
-    from training import models  # noqa: PLC0415
-    from training.augment import AugmentedBatches  # noqa: PLC0415
-    from training.losses import SetAccuracy, SetCrossEntropy  # noqa: PLC0415
+    from training import models
+    from training.augment import AugmentedBatches
+    from training.losses import SetAccuracy, SetCrossEntropy
 
     sample_weight, log_prior = class_balance(train.y, cfg.balance)
     one_hot = np.eye(NUM_CLASSES, dtype=np.float32)
@@ -164,7 +164,7 @@ class _BestWeights:
     """
 
     def __init__(self):
-        import keras  # noqa: PLC0415
+        import keras
 
         outer = self
         self.best, self.weights, self.epoch = -1.0, None, 0
@@ -184,9 +184,9 @@ class _BestWeights:
 
 def evaluate_photos(model, cfg: TrainConfig) -> dict:
     """Held-out photos: figures, and the "known" threshold set on all of them (its own figures cross-fitted)."""
-    from training.evaluate import predict_proba  # noqa: PLC0415
-    from training.photo_eval import calibrate_known_threshold, photo_metrics  # noqa: PLC0415
-    from training.photos import calibration_fold, find_photos, prepare_photos  # noqa: PLC0415
+    from training.evaluate import predict_proba
+    from training.photo_eval import calibrate_known_threshold, photo_metrics
+    from training.photos import calibration_fold, find_photos, prepare_photos
 
     photos = find_photos(cfg.photos, held_out=True)
     probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
@@ -202,13 +202,13 @@ def machine_description() -> str:
 # ----------------------------------------------------------------------------- the whole run
 def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None = None) -> dict:
     setup(cfg.seed)
-    import keras  # noqa: PLC0415
-    import tensorflow as tf  # noqa: PLC0415
+    import keras
+    import tensorflow as tf
 
-    from training.evaluate import evaluate  # noqa: PLC0415
-    from training.models import with_softmax  # noqa: PLC0415
-    from training.photos import LABELS_FILE  # noqa: PLC0415
-    from training.report import markdown  # noqa: PLC0415
+    from training.evaluate import evaluate
+    from training.models import with_softmax
+    from training.photos import LABELS_FILE
+    from training.report import markdown
 
     started = time.monotonic()
     ds, train = prepare_data(cfg)

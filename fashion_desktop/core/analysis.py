@@ -118,7 +118,7 @@ def _stage(image) -> _Staged:
 def _try_stage(image) -> _Staged | Exception:
     try:
         return _stage(image)
-    except Exception as exc:  # noqa: BLE001 - handed back to the caller with its file, never lost
+    except Exception as exc:  # handed back to the caller with its file, never lost
         return exc
 
 

@@ -163,7 +163,7 @@ class Classifier:
     def load(cls, model_dir: str | os.PathLike | None = None) -> Classifier:
         """Load ``model_dir`` (default: the bundled model). Raises ModelError with a clear message."""
         if model_dir is None:
-            from fashion_desktop.resources import model_dir as bundled  # noqa: PLC0415
+            from fashion_desktop.resources import model_dir as bundled
 
             model_dir = bundled()
         model_dir = Path(model_dir)
@@ -240,7 +240,7 @@ def _compiled_call(model):
     (~30 ms for one picture); the graph takes about a millisecond. Batch size stays free, so single
     pictures and folder batches share one trace. The concrete function is called directly: going
     through ``tf.function``'s argument matching costs a few tenths of a millisecond a call."""
-    import tensorflow as tf  # noqa: PLC0415 - already imported by Keras at this point
+    import tensorflow as tf  # already imported by Keras at this point
 
     spec = tf.TensorSpec((None, 28, 28, 1), tf.uint8)
     # autograph=False: nothing to convert, and a frozen app has no source for autograph to read.
@@ -275,9 +275,9 @@ def _load_keras(data: bytes, path: Path):
     model folder cannot be swapped between the checks and the load."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        import keras  # noqa: PLC0415 - TensorFlow is imported only when a model is loaded
+        import keras  # TensorFlow is imported only when a model is loaded
 
-        import fashion_desktop.core.layers  # noqa: F401, PLC0415 - registers the model's own layers
+        import fashion_desktop.core.layers  # noqa: F401 - registers the model's own layers
     except ImportError as exc:
         raise ModelError(f"TensorFlow/Keras is not installed ({exc}). Install Fashion Lens's dependencies.") from None
     try:
@@ -285,5 +285,5 @@ def _load_keras(data: bytes, path: Path):
             copy = Path(folder) / "model.keras"
             copy.write_bytes(data)
             return keras.saving.load_model(copy, compile=False, safe_mode=True)
-    except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file; one message for all
+    except Exception as exc:  # Keras raises many types for a bad file; one message for all
         raise ModelError(f"The model file {path} cannot be loaded ({type(exc).__name__}: {exc}). {FIX_HINT}") from None

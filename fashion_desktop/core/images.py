@@ -282,7 +282,7 @@ def _plan(header: Header, nbytes: int, label: str, max_pixels: int, max_decode_b
         flags = cv2.IMREAD_UNCHANGED
     elif header.scalable and pixels <= max_pixels * JPEG_SCALED_FACTOR:
         # libjpeg scales by 1/2, 1/4 or 1/8 inside the DCT, so full-size pixels are never held in memory.
-        for factor, flag in _REDUCED_JPEG:  # noqa: B007 - the factor found is used below
+        for factor, flag in _REDUCED_JPEG:  # the factor found is used below
             if -(-width // factor) * -(-height // factor) <= max_pixels:  # libjpeg rounds the scaled size up
                 flags = flag | cv2.IMREAD_IGNORE_ORIENTATION  # orientation is applied later, as for every picture
                 break

@@ -151,7 +151,7 @@ class FrameReader:
             except CameraError as exc:
                 self._fail(exc)
                 return
-            except Exception as exc:  # noqa: BLE001 - a backend failing oddly is still "cannot open"
+            except Exception as exc:  # a backend failing oddly is still "cannot open"
                 self._fail(CameraError(f"{self.source.name} cannot be opened ({type(exc).__name__}: {exc}).", "open"))
                 return
             self._opened_at = time.monotonic()
@@ -169,7 +169,7 @@ class FrameReader:
         while not self._stop.is_set() and self._error is None:
             try:
                 ok, image = self.source.read()
-            except Exception as exc:  # noqa: BLE001 - a driver error is a failed read, with its reason
+            except Exception as exc:  # a driver error is a failed read, with its reason
                 ok, image = False, None
                 reason = f" ({type(exc).__name__}: {exc})"
             else:

@@ -99,7 +99,7 @@ class CameraChooser(QWidget):
             from fashion_desktop.core.frame_sources import available_cameras
 
             cameras = available_cameras()
-        except Exception:  # noqa: BLE001 - a failing probe means no usable camera, and the list says so
+        except Exception:  # a failing probe means no usable camera, and the list says so
             cameras = []
         self._scanned.emit(cameras)
 

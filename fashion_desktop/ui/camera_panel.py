@@ -423,19 +423,19 @@ class CameraPanel(QWidget):
         self.rate_label.setText(self.stats.text())
 
     # -- Qt events -----------------------------------------------------------------------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event: QShowEvent) -> None:  # Qt's name
         super().showEvent(event)
         if self._scan_on_show:
             self._scan_on_show = False  # probing cameras wakes them (their light goes on): only when asked for
             self.refresh_cameras()
 
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+    def hideEvent(self, event: QHideEvent) -> None:  # Qt's name
         # Switching to another page releases the camera; minimising the window (spontaneous) does not.
         if not event.spontaneous() and self.is_running():
             self.stop()
         super().hideEvent(event)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         self.shutdown()
         super().closeEvent(event)
 

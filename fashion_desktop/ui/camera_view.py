@@ -88,7 +88,7 @@ class LiveView(QWidget):
 
     def guide_rect(self) -> QRectF:
         """The guide box on screen (same rule as core.live_camera.guide_rect, in widget coordinates)."""
-        from fashion_desktop.core.live_camera import guide_rect  # noqa: PLC0415 - OpenCV is loaded by now
+        from fashion_desktop.core.live_camera import guide_rect  # OpenCV is loaded by now
 
         picture = self.picture_rect()
         if picture.isEmpty() or self._image is None:
@@ -99,7 +99,7 @@ class LiveView(QWidget):
         return QRectF(picture.x() + x * sx, picture.y() + y * sy, gw * sx, gh * sy)
 
     # -- painting ------------------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt's name
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Dark))
         if self._image is not None:

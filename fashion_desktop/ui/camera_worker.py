@@ -187,7 +187,7 @@ class CameraWorker(QObject):
                 last_index = frame.index
             try:
                 result = self._analyse(frame, smoother, frozen=frozen is not None)
-            except Exception as exc:  # noqa: BLE001 - a bad frame must not end live classification
+            except Exception as exc:  # a bad frame must not end live classification
                 failures += 1
                 if failures <= MAX_FAILURE_REPORTS:
                     self.failed.emit(f"A camera frame could not be analysed ({type(exc).__name__}: {exc}).")

@@ -72,7 +72,7 @@ class ImageView(QWidget):
             self._cache[key] = cached = (size, pixmap)
         return cached[1]
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt's name
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().color(QPalette.ColorRole.Base))
         if self._photo is None:
@@ -89,6 +89,6 @@ class ImageView(QWidget):
             painter.setOpacity(self._opacity)
             painter.drawPixmap(rect, self._scaled("edges", self._edges, rect.size()))
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt's name
         super().resizeEvent(event)
         self.update()

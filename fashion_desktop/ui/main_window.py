@@ -308,11 +308,11 @@ class MainWindow(QMainWindow):
             return
         self.open_path(target)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt's name
         if local_files(event.mimeData()) or event.mimeData().hasImage():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt's name
         if self._open_mime(event.mimeData(), "dropped picture"):
             event.acceptProposedAction()
         else:
@@ -435,7 +435,7 @@ class MainWindow(QMainWindow):
         self.batch_panel.shutdown()
         self.worker.stop()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt's name
         self.save_settings()
         self.hide()  # the window goes at once; a model still loading may take a moment to let go
         self.shutdown()

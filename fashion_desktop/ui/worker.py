@@ -167,7 +167,7 @@ class AnalysisWorker(_ThreadOwner):
     def _run(self) -> None:
         try:
             from fashion_desktop.ui import display  # OpenCV, NumPy and core load here, not during start-up
-        except Exception as exc:  # noqa: BLE001 - a broken install must say so, not die silently
+        except Exception as exc:  # a broken install must say so, not die silently
             self.model_failed.emit(f"Fashion Lens is incomplete ({type(exc).__name__}: {exc}). Reinstall it.")
             return
         if self._classifier is None:
@@ -187,7 +187,7 @@ class AnalysisWorker(_ThreadOwner):
                 analysis, photo, edges, model_input = display.analyze_for_display(request.source, self._classifier)
             except display.ImageError as exc:
                 self.failed.emit(PictureFailure(request.request_id, request.name, str(exc)))
-            except Exception as exc:  # noqa: BLE001 - the loop must survive anything one picture does
+            except Exception as exc:  # the loop must survive anything one picture does
                 message = f"{request.name} could not be analysed ({type(exc).__name__}: {exc})."
                 self.failed.emit(PictureFailure(request.request_id, request.name, message))
             else:
@@ -202,7 +202,7 @@ class AnalysisWorker(_ThreadOwner):
             info = display.load_model(self._model_dir)
         except display.ModelError as exc:
             self.model_failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - any failure to load is reported, never fatal
+        except Exception as exc:  # any failure to load is reported, never fatal
             self.model_failed.emit(f"The model could not be loaded ({type(exc).__name__}: {exc}).")
         else:
             self._classifier = info.classifier
@@ -244,7 +244,7 @@ class BatchWorker(_ThreadOwner):
             self.progress.emit(done, total)
         try:
             done = self._classify(files, done, total)
-        except Exception as exc:  # noqa: BLE001 - e.g. the model gives no probabilities: end the batch, say why
+        except Exception as exc:  # e.g. the model gives no probabilities: end the batch, say why
             self.failed.emit(f"The batch stopped after {done} of {total} files: {exc}")
         self.finished.emit(done, done < total)
 

@@ -183,7 +183,7 @@ def test_an_oversized_model_file_is_refused_before_it_is_read(model_copy):
 
 def _save_tiny_model(folder, *, softmax: bool, bias=None):
     """A real 28x28x1 -> 10 Keras model of allowed layers only, saved with a model.json that vouches for it."""
-    import keras  # noqa: PLC0415
+    import keras
 
     image = keras.Input((28, 28, 1), name="image")
     x = keras.layers.Rescaling(1 / 255)(image)

@@ -38,7 +38,7 @@ def within(seconds: float, call, *args):
     def run() -> None:
         try:
             box["value"] = call(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:  # handed to the test
             box["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)

@@ -97,7 +97,7 @@ def _tfsm_lambda(target: str) -> dict:
 
 def _savedmodel_that_writes(folder, marker) -> None:
     """A SavedModel whose resource initialiser writes ``marker`` when anything loads it."""
-    import tensorflow as tf  # noqa: PLC0415 - only this test needs TensorFlow directly
+    import tensorflow as tf  # only this test needs TensorFlow directly
 
     class Payload(tf.saved_model.experimental.TrackableResource):
         def __init__(self, target: str):
@@ -135,7 +135,7 @@ def test_a_lambda_that_loads_a_savedmodel_through_tfsmlayer_is_refused_before_it
     savedmodel = tmp_path / "savedmodel"
     _savedmodel_that_writes(savedmodel, marker)
     # The payload is live: loading the SavedModel at all writes the marker.
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     tf.saved_model.load(str(savedmodel))
     assert marker.exists()
