@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from fashion_desktop.core import CLASS_NAMES
 from fashion_desktop.web.engine import Busy, Engine, NotReady
+from fashion_desktop.web.forms import FormError, picture_in_form
 
 MB = 1024 * 1024
 
@@ -127,23 +128,10 @@ async def picture_from(request: Request, settings: Settings) -> tuple[bytes, str
             raise HTTPError(400, "the request has no picture in it (the body is empty)")
         return body, None
 
-    async def replay():  # the form parser reads the body we already hold, within its limit
-        return {"type": "http.request", "body": body, "more_body": False}
-
     try:
-        form = await Request(request.scope, replay).form(max_files=4, max_fields=16, max_part_size=64 * 1024)
-    except Exception as exc:  # noqa: BLE001 - python-multipart and Starlette raise several types
-        raise HTTPError(400, f"the multipart form could not be read ({exc})") from None
-    try:
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            upload = next((v for _, v in form.multi_items() if not isinstance(v, str)), None)
-        if upload is None:
-            raise HTTPError(400, "the form has no file in it; send the picture in a field named 'file'")
-        data = await upload.read()
-        name = os.path.basename((upload.filename or "").replace("\\", "/"))[:255] or None
-    finally:
-        await form.close()
+        data, name = await asyncio.to_thread(picture_in_form, body, request.headers["content-type"])
+    except FormError as exc:
+        raise HTTPError(400, str(exc)) from None
     if not data:
         raise HTTPError(400, "the uploaded file is empty (0 bytes)")
     return data, name

@@ -129,3 +129,38 @@ def test_the_web_package_imports_neither_qt_nor_tensorflow():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+FORM = (
+    b'--XX\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n'
+    b'--XX\r\nContent-Disposition: form-data; name="file"; filename="C:\\\\photos\\\\a.jpg"\r\n'
+    b"Content-Type: image/jpeg\r\n\r\n\xff\xd8picture\r\n--XX\r\n\r\n--XX--\r\n"
+)
+
+
+def test_the_form_parser_finds_the_file_and_only_its_name():
+    from fashion_desktop.web.forms import picture_in_form
+
+    assert picture_in_form(FORM, "multipart/form-data; boundary=XX") == (b"\xff\xd8picture", "a.jpg")
+
+
+def test_the_form_parser_raises_only_form_errors_on_mangled_forms():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from fashion_desktop.web.forms import FormError, picture_in_form
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.integers(0, len(FORM)), st.binary(max_size=40), st.integers(0, len(FORM)), st.sampled_from(["XX", "X", ""])
+    )
+    def mangled(cut: int, junk: bytes, at: int, boundary: str):
+        body = (FORM[:at] + junk + FORM[at:])[: cut + len(junk)]
+        try:
+            data, name = picture_in_form(body, f"multipart/form-data; boundary={boundary}")
+        except FormError as exc:
+            assert str(exc)
+        else:
+            assert isinstance(data, bytes) and (name is None or "/" not in name)
+
+    mangled()
