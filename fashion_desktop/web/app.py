@@ -32,6 +32,9 @@ class Settings:
     timeout: float = 20.0  # seconds for one analysis; beyond: 503
     read_timeout: float = 30.0  # seconds to receive one body (a slow client holds a connection, not a thread)
     cors_origins: tuple[str, ...] = ()  # no CORS unless configured
+    # Host names a request may name (None: any). A server on loopback answers only to loopback names, so a
+    # web page whose domain is re-pointed at 127.0.0.1 (DNS rebinding) cannot use it as its own origin.
+    allowed_hosts: tuple[str, ...] | None = None
     model_dir: str | None = None
 
 
@@ -302,6 +305,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             await asyncio.get_running_loop().run_in_executor(None, engine.shutdown)
 
     middleware = [Middleware(SecurityHeaders)]
+    if settings.allowed_hosts is not None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: PLC0415
+
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)))
     if settings.cors_origins:
         from starlette.middleware.cors import CORSMiddleware  # noqa: PLC0415
 

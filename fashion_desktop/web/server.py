@@ -10,6 +10,8 @@ import sys
 
 PROG = "fashion-serve"
 log = logging.getLogger("fashion_desktop.web")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         queue=args.queue,
         timeout=args.timeout,
         cors_origins=tuple(args.cors_origin),
+        allowed_hosts=LOOPBACK_NAMES if args.host in LOOPBACK_HOSTS else None,
         model_dir=args.model_dir,
     )
     app = create_app(settings)

@@ -62,6 +62,13 @@ def test_no_cors_unless_configured(client):
     assert "access-control-allow-origin" not in r.headers
 
 
+def test_a_loopback_server_answers_only_to_loopback_names(client, server):
+    r = client.get("/healthz", headers={"host": "rebound.example"})
+    assert r.status_code == 400 and "access-control-allow-origin" not in r.headers
+    for name in ("localhost", "127.0.0.1"):
+        assert client.get("/healthz", headers={"host": f"{name}:{server.port}"}).status_code == 200
+
+
 def cli_rows(paths, top_k, monkeypatch, capsys, classifier) -> dict:
     from fashion_desktop import cli
     from fashion_desktop.core.classifier import Classifier
