@@ -186,3 +186,23 @@ def server_classes(server) -> list[str]:
     import httpx
 
     return httpx.get(server.url + "/api/model").json()["classes"]
+
+
+def test_outfit_items_are_listed_when_the_answer_has_them(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server.url + "/")
+    wait(browser, lambda d: d.find_element(By.ID, "status").text.startswith("Ready"))
+    row = httpx_row(server)
+    row["items"] = [{"label": "Trouser", "index": 1, "confidence": 0.81}, {"label": "Bag", "index": 8}]
+    browser.execute_async_script("render(arguments[0]).then(arguments[1])", row)
+    assert browser.find_element(By.ID, "items-box").is_displayed()
+    items = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#items li")]
+    assert items == ["Trouser (81%)", "Bag"]
+
+
+def httpx_row(server) -> dict:
+    import httpx
+
+    data = (SAMPLES / "tshirt.jpg").read_bytes()
+    return httpx.post(server.url + "/api/classify?images=1", files={"file": ("tshirt.jpg", data)}).json()

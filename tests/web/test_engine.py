@@ -164,3 +164,21 @@ def test_the_form_parser_raises_only_form_errors_on_mangled_forms():
             assert isinstance(data, bytes) and (name is None or "/" not in name)
 
     mangled()
+
+
+def test_analysis_row_lists_outfit_items_only_when_the_analysis_has_them():
+    from types import SimpleNamespace
+
+    from fashion_desktop.core.classifier import KnownReport, Prediction
+    from fashion_desktop.core.serialize import analysis_row
+
+    probs = [0.0] * 10
+    probs[4] = 1.0
+    pred = Prediction(4, "Coat", 1.0, tuple(probs))
+    blur = SimpleNamespace(score=50.0, threshold=31.0, blurry=False)
+    analysis = SimpleNamespace(prediction=pred, blur=blur, known=KnownReport(0.9, 0.3, True), source="a.jpg")
+    assert "items" not in analysis_row(analysis)
+    analysis.items = [SimpleNamespace(prediction=Prediction(1, "Trouser", 0.8, tuple(probs)))]
+    assert analysis_row(analysis)["items"] == [{"label": "Trouser", "index": 1, "confidence": 0.8}]
+    analysis.prediction = Prediction(4, "Coat", float("nan"), tuple(probs))
+    assert "not numbers" in analysis_row(analysis)["error"]
