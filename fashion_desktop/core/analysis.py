@@ -27,8 +27,8 @@ class Analysis:
     blur: BlurReport
     edges: np.ndarray  # uint8 mask (0/255), same height and width as ``image``
     model_input: np.ndarray  # (28, 28) uint8, what the model sees
-    prediction: Prediction
-    known: KnownReport  # False: probably none of the ten classes (the prediction is then only a guess)
+    prediction: Prediction | None  # None: no model loaded (analyze_without_model)
+    known: KnownReport | None  # False: probably none of the ten classes (the prediction is a guess); None: no model
     timings_ms: dict[str, float] = field(default_factory=dict)
     source: str | None = None  # path or a description of where the picture came from
 
@@ -186,20 +186,20 @@ def analyze_files(
     a batch goes to the model early when the next file does not fit. Stopping the iteration stops the work
     after the files in hand.
     """
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     # OpenCV and NumPy release the GIL, so one thread per core decodes and measures in parallel.
     pool = ThreadPoolExecutor(workers or os.cpu_count() or 1, thread_name_prefix="analyze")
     pending: deque[tuple[Path, Future, int]] = deque()  # submitted, in input order, with their cost
     ready: list[tuple[Path, _Staged | Exception]] = []  # staged, in input order, waiting for the model
     used, done, next_cost = 0, 0, None
     try:
-        while done < len(paths) or pending or ready:
-            while done < len(paths) and len(pending) + len(ready) < batch:
+        while done < len(files) or pending or ready:
+            while done < len(files) and len(pending) + len(ready) < batch:
                 if next_cost is None:
-                    next_cost = _in_flight_bytes(paths[done])
+                    next_cost = _in_flight_bytes(files[done])
                 if (pending or ready) and used + next_cost > memory_budget:
                     break  # wait for the pictures in hand to reach the model and go
-                pending.append((paths[done], pool.submit(_try_stage, paths[done]), next_cost))
+                pending.append((files[done], pool.submit(_try_stage, files[done]), next_cost))
                 used += next_cost
                 done, next_cost = done + 1, None
             if pending and len(ready) < batch:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None], suffix: str = "") -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object], suffix: str = "") -> None:
     """Call ``write(tmp_path)`` and move the result over ``path``; on any failure the target is untouched.
 
     ``suffix`` is kept on the temporary name for writers that insist on an extension (Keras: ``.keras``).

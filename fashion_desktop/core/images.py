@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -248,8 +249,9 @@ def _sniff(data: bytes, label: str) -> str:
             raise ImageError(f"{label} is an AVIF picture. AVIF is not supported yet; export as JPEG or PNG.")
         reason = "it looks like a video"
     else:
-        reason = next((why for magic, why in _NOT_PICTURES if data.startswith(magic)), None)
-    if reason is None:
+        found = next((why for magic, why in _NOT_PICTURES if data.startswith(magic)), None)
+        reason = found or ""
+    if not reason:
         head = data[:512].lstrip()
         if head[:5].lower() in (b"<?xml", b"<svg ") or b"<svg" in head:
             reason = "it looks like an SVG drawing; export it as PNG"
@@ -320,7 +322,7 @@ def _exif_orientation(exif: bytes) -> int:
 
 
 # EXIF orientation 1-8 -> upright, the same result as OpenCV's IMREAD_COLOR (1 and unknown values: as stored).
-_UPRIGHT = {
+_UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
     2: lambda a: cv2.flip(a, 1),
     3: lambda a: cv2.rotate(a, cv2.ROTATE_180),
     4: lambda a: cv2.flip(a, 0),

@@ -93,7 +93,9 @@ def foreground_mask(rgb_small: np.ndarray, iterations: int = GRABCUT_ITERATIONS)
     # picture always give one model input (in any thread: the GUI worker, the CLI, the tests).
     cv2.setRNGSeed(0)
     try:
-        cv2.grabCut(rgb_small[..., ::-1].copy(), seed, None, *models, iterations, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(  # type: ignore[call-overload]  # OpenCV's stubs do not take None for the unused rectangle
+            rgb_small[..., ::-1].copy(), seed, None, *models, iterations, cv2.GC_INIT_WITH_MASK
+        )
     except cv2.error:  # a degenerate colour model (e.g. a two-colour picture); the seed is a fair answer
         pass
     mask = np.where((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)

@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -30,6 +31,9 @@ COLUMNS = ("File", "Category", "Confidence", "Blur")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
 CSV_HEADER = ("file", "path", "category", "confidence", "known", "blurry", "blur_score", "error")
+
+if TYPE_CHECKING:
+    from fashion_desktop.core.classifier import Classifier
 
 
 class BatchPanel(QWidget):
@@ -83,7 +87,7 @@ class BatchPanel(QWidget):
         layout.addWidget(self.table, 1)
 
     # -- the batch's worker --------------------------------------------------------------------------
-    def run(self, paths: Sequence[Path], description: str, classifier: object) -> None:
+    def run(self, paths: Sequence[str | os.PathLike], description: str, classifier: Classifier) -> None:
         """Classify ``paths`` (folders and files) in a background thread; a batch still running is stopped."""
         self.cancel(wait=True)
         self.begin(description)
@@ -101,7 +105,7 @@ class BatchPanel(QWidget):
 
     def cancel(self, wait: bool = False) -> None:
         """Ask the batch to stop after the file in hand; ``wait``: until its thread has ended."""
-        if self.is_running():
+        if self.worker is not None and self.worker.is_running():
             self.worker.stop() if wait else self.worker.cancel()
 
     def shutdown(self) -> None:

@@ -54,7 +54,8 @@ class BlurBadge(QLabel):
                 self.setStyleSheet("")
             return
         # Our own palette carries the style sheet's colours; the scheme is the surroundings'.
-        palette = self.parentWidget().palette() if self.parentWidget() else QApplication.palette()
+        parent = self.parentWidget()
+        palette = parent.palette() if parent is not None else QApplication.palette()
         dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
         bg, fg = _COLOURS[(self._verdict, dark)]
         sheet = f"QLabel {{ background: {bg}; color: {fg}; border-radius: 4px; }}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
@@ -36,6 +37,9 @@ from fashion_desktop.ui.camera_worker import (
 )
 from fashion_desktop.ui.live_stats import LiveStats
 from fashion_desktop.ui.result_panel import ResultPanel
+
+if TYPE_CHECKING:
+    from fashion_desktop.core.classifier import Classifier
 
 __all__ = ["NO_CAMERA", "CameraPanel"]
 
@@ -72,7 +76,7 @@ class CameraPanel(QWidget):
 
     def __init__(
         self,
-        classifier_provider: ClassifierProvider | object | None = None,
+        classifier_provider: Classifier | ClassifierProvider | None = None,
         parent: QWidget | None = None,
         *,
         video_file: str | os.PathLike | None = None,

@@ -125,7 +125,8 @@ class LiveView(QWidget):
         if self._mirror:  # flip around the picture's centre line
             painter.translate(2 * picture.x() + picture.width(), 0)
             painter.scale(-1, 1)
-        painter.drawImage(picture, self._image)
+        if self._image is not None:
+            painter.drawImage(picture, self._image)
         painter.restore()
         guide = self.guide_rect()
         if self._show_edges and self._edges is not None:

@@ -15,13 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from fashion_desktop.ui.worker import _LoopThread
 
-ClassifierProvider = Callable[[], object | None]  # returns the loaded Classifier, or None while there is none
+if TYPE_CHECKING:  # the core modules pull in OpenCV and NumPy, which load in the worker's thread
+    from fashion_desktop.core.analysis import Analysis
+    from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
+    from fashion_desktop.core.live_camera import Frame
+
+ClassifierProvider = Callable[[], "Classifier | None"]  # the loaded Classifier, or None while there is none
 
 MAX_FAILURE_REPORTS = 3  # per run: one broken frame should say so, a broken pipeline should not flood
 
@@ -30,38 +36,38 @@ MAX_FAILURE_REPORTS = 3  # per run: one broken frame should say so, a broken pip
 class CameraResult:
     """One classified frame: the whole frame as shown, what was analysed, and the images to paint."""
 
-    frame: object  # core.live_camera.Frame, as read (not mirrored)
+    frame: Frame  # as read (not mirrored)
     mirrored: bool
     guide: tuple[int, int, int, int]  # x, y, w, h of the guide box in the frame
-    analysis: object  # core.analysis.Analysis of the guide crop; prediction None when no model is loaded
-    smoothed: object | None  # core.classifier.Prediction of the smoothed probabilities (None without a model)
+    analysis: Analysis  # of the guide crop; prediction None when no model is loaded
+    smoothed: Prediction | None  # of the smoothed probabilities (None without a model)
     edge_layer: QImage  # guide-box sized, transparent except the edges
     model_input: QImage  # 28x28 gray
     started: float  # time.monotonic() when the worker took the frame
     finished: float  # time.monotonic() when the result was ready
     frozen: bool = False  # the analysis of a frozen frame (not smoothed)
-    smoothed_known: object | None = None  # core.classifier.KnownReport of the smoothed probabilities
+    smoothed_known: KnownReport | None = None  # of the smoothed probabilities
 
     @property
     def latency_ms(self) -> float:
         return (self.finished - self.frame.captured) * 1e3
 
     @property
-    def prediction(self):
+    def prediction(self) -> Prediction | None:
         """What the bars show: the smoothed prediction live, the frame's own when frozen."""
         return self.analysis.prediction if self.frozen or self.smoothed is None else self.smoothed
 
     @property
-    def known(self):
+    def known(self) -> KnownReport | None:
         """The "one of the ten?" verdict of what the bars show, so the heading agrees with them."""
         return self.analysis.known if self.frozen or self.smoothed_known is None else self.smoothed_known
 
 
-def resolve_classifier(provider: ClassifierProvider | object | None):
+def resolve_classifier(provider: Classifier | ClassifierProvider | None) -> Classifier | None:
     """``provider`` may be a Classifier itself, a callable returning one (or None), or None."""
     if provider is None or hasattr(provider, "predict"):
-        return provider
-    return provider()
+        return provider  # type: ignore[return-value]  # a Classifier (callables have no predict)
+    return provider()  # type: ignore[operator]
 
 
 def snapshot_record(result: CameraResult, source_name: str, image_name: str) -> dict:
@@ -104,7 +110,7 @@ class CameraWorker(QObject):
     def __init__(
         self,
         reader,
-        classifier_provider: ClassifierProvider | object | None,
+        classifier_provider: Classifier | ClassifierProvider | None,
         guide_fraction: float,
         mirror: bool = False,
         smoothing_seconds: float = 0.12,
@@ -221,7 +227,7 @@ class CameraWorker(QObject):
                 smoother.reset()  # going live again starts from the live picture, not the frozen one
             else:
                 smoothed = Prediction.from_probabilities(smoother.update(probabilities, frame.captured))
-                smoothed_known = classifier.judge_known(smoothed.probabilities)
+                smoothed_known = classifier.judge_known(smoothed.probabilities) if classifier is not None else None
         return CameraResult(
             frame=frame,
             mirrored=mirrored,

@@ -6,15 +6,17 @@ import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QSplitter,
@@ -41,6 +43,9 @@ MODEL_FIX = (
     "After fixing the model, choose File > Reload Model."
 )
 
+if TYPE_CHECKING:
+    from fashion_desktop.core.classifier import Classifier
+
 
 def _images():
     """core.images, imported on first use: it pulls in OpenCV, which start-up should not wait for."""
@@ -58,12 +63,13 @@ def _field(data: object, *keys: str) -> object:
 
 class MainWindow(QMainWindow):
     result_shown = Signal(object)  # PictureResult now on screen (tests and future sources listen)
+    recent_menu: QMenu  # File > Open Recent, made by ui/actions.py
 
     def __init__(
         self,
         settings: Settings | None = None,
         model_dir: str | os.PathLike | None = None,
-        classifier: object | None = None,
+        classifier: Classifier | None = None,
         parent: QWidget | None = None,
         camera_source: str | os.PathLike | None = None,
         camera_loop: bool = False,
@@ -106,7 +112,7 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         self.image_view = ImageView(self)
 
-        self.overlay_action = QAction("&Edge Overlay", self, checkable=True, shortcut="E")
+        self.overlay_action = QAction("&Edge Overlay", self, checkable=True, shortcut=QKeySequence("E"))
         self.overlay_action.setToolTip("Paint the Canny edges over the picture (E)")
         self.addAction(self.overlay_action)
         self.overlay = OverlayControls(self.overlay_action, self)
@@ -347,7 +353,7 @@ class MainWindow(QMainWindow):
         p = a.prediction
         if p is None:
             what = "not classified (no model)"
-        elif not a.known.known:
+        elif a.known is not None and not a.known.known:
             what = f"unrecognised (best guess {p.label}, {100 * p.confidence:.0f}%)"
         else:
             what = f"{p.label} ({100 * p.confidence:.0f}%)"
@@ -403,7 +409,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     # -- folder batches ------------------------------------------------------------------------------
-    def start_batch(self, paths: Sequence[Path], description: str) -> bool:
+    def start_batch(self, paths: Sequence[str | os.PathLike], description: str) -> bool:
         """Show the batch dock and classify ``paths``; without a model yet, as soon as it is loaded."""
         self.show_picture_mode()
         self.cancel_batch(wait=True)
@@ -415,7 +421,7 @@ class MainWindow(QMainWindow):
                 self.batch_panel.end(0, True)
                 self.show_status("A folder cannot be classified without a model: " + self.model_error, error=True)
                 return False
-            self._pending_batch = (list(paths), description)
+            self._pending_batch = ([Path(p) for p in paths], description)
             self.show_status(f"{description} will be classified as soon as the model is loaded…")
             return True
         self.batch_panel.run(paths, description, self.model_info.classifier)

@@ -22,7 +22,7 @@ def picture_in(mime: QMimeData, allow_text_path: bool = False) -> list[Path] | b
     if files:
         return files
     for fmt in ENCODED_FORMATS:
-        data = bytes(mime.data(fmt)) if mime.hasFormat(fmt) else b""
+        data = bytes(mime.data(fmt).data()) if mime.hasFormat(fmt) else b""
         if data:
             return data
     if mime.hasImage():

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:  # core pulls in OpenCV and NumPy, which load in the workers' threads
+    from fashion_desktop.core.analysis import Analysis
+    from fashion_desktop.core.classifier import Classifier
 
 __all__ = ["BatchRow", "ModelInfo", "PictureFailure", "PictureResult"]
 
@@ -18,7 +23,7 @@ __all__ = ["BatchRow", "ModelInfo", "PictureFailure", "PictureResult"]
 class ModelInfo:
     """A loaded model and what the About box shows of it."""
 
-    classifier: object  # fashion_desktop.core.classifier.Classifier
+    classifier: Classifier
     metadata: dict
     model_dir: Path
     confusion_matrix: QImage | None  # decoded here, off the GUI thread
@@ -30,7 +35,7 @@ class PictureResult:
 
     request_id: int
     name: str
-    analysis: object  # core.analysis.Analysis; its prediction is None when no model is loaded
+    analysis: Analysis  # its prediction is None when no model is loaded
     photo: QImage
     edge_layer: QImage  # transparent except the edges, same size as ``photo``
     model_input: QImage  # 28x28 grayscale

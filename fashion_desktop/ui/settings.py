@@ -53,7 +53,7 @@ class Settings:
         value = self.store.value("files/recent", [])
         if isinstance(value, str):  # an ini file gives one entry back as a plain string
             value = [value]
-        return [str(v) for v in (value or []) if v][:MAX_RECENT]
+        return [str(v) for v in (value if isinstance(value, list) else []) if v][:MAX_RECENT]
 
     @recent_files.setter
     def recent_files(self, paths: list[str]) -> None:
@@ -68,7 +68,7 @@ class Settings:
     # edge overlay
     @property
     def overlay_enabled(self) -> bool:
-        return self.store.value("overlay/enabled", False, type=bool)
+        return bool(self.store.value("overlay/enabled", False, type=bool))
 
     @overlay_enabled.setter
     def overlay_enabled(self, value: bool) -> None:
@@ -78,7 +78,7 @@ class Settings:
     def overlay_opacity(self) -> int:
         """Percent, 0..100."""
         value = self.store.value("overlay/opacity", 70, type=int)
-        return max(0, min(100, int(value)))
+        return max(0, min(100, value if isinstance(value, int) else 70))
 
     @overlay_opacity.setter
     def overlay_opacity(self, value: int) -> None:

@@ -14,10 +14,14 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal
 
 from fashion_desktop.ui.results import BatchRow, PictureFailure, PictureResult
+
+if TYPE_CHECKING:  # core pulls in OpenCV and NumPy, which load in the workers' threads
+    from fashion_desktop.core.classifier import Classifier
 
 # The window asks for fewer pictures per model call than the CLI (core.analysis.PICTURES_PER_MODEL_CALL): rows
 # keep coming several times a second, and Cancel waits for one call at most.
@@ -52,17 +56,20 @@ class _LoopThread(QThread):
         self.wait()
 
 
-class Mailbox:
+T = TypeVar("T")
+
+
+class Mailbox(Generic[T]):
     """A one-slot mailbox: ``put`` replaces an item not yet taken, so a busy reader never builds a queue."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._item: object = None
+        self._item: T | None = None
         self._full = False
         self._woken = False
         self._closed = False
 
-    def put(self, item: object) -> bool:
+    def put(self, item: T) -> bool:
         """Leave ``item`` for the reader; True when it replaced one that was still waiting."""
         with self._cond:
             if self._closed:
@@ -72,7 +79,7 @@ class Mailbox:
             self._cond.notify_all()
             return replaced
 
-    def take(self) -> object | None:
+    def take(self) -> T | None:
         """Wait for an item and return it; None when ``wake`` or ``close`` was called instead."""
         with self._cond:
             while not (self._full or self._woken or self._closed):
@@ -139,13 +146,13 @@ class AnalysisWorker(_ThreadOwner):
     def __init__(
         self,
         model_dir: str | os.PathLike | None = None,
-        classifier: object | None = None,
+        classifier: Classifier | None = None,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
         self._model_dir = model_dir
         self._classifier = classifier  # a model already loaded elsewhere is used as is
-        self._mailbox = Mailbox()
+        self._mailbox: Mailbox[_Request] = Mailbox()
         self._reload = threading.Event()
         self._ids = itertools.count(1)
         self._thread = _LoopThread(self._run, "AnalysisWorker", wake=self._mailbox.close)
@@ -217,7 +224,7 @@ class BatchWorker(_ThreadOwner):
     finished = Signal(int, bool)  # files done, cancelled
     failed = Signal(str)  # the batch as a whole could not run
 
-    def __init__(self, paths: Sequence[str | os.PathLike], classifier: object, parent: QObject | None = None):
+    def __init__(self, paths: Sequence[str | os.PathLike], classifier: Classifier, parent: QObject | None = None):
         super().__init__(parent)
         self._paths = [Path(p) for p in paths]
         self._classifier = classifier
@@ -255,14 +262,15 @@ class BatchWorker(_ThreadOwner):
             if isinstance(result, Exception):  # one odd file must not end the batch
                 row = BatchRow(path, error=failure_message(result))
             else:
-                p = result.prediction
+                p, known = result.prediction, result.known
+                assert p is not None and known is not None  # a batch always has a model
                 row = BatchRow(
                     path,
                     p.label,
                     p.confidence,
                     bool(result.blur.blurry),
                     float(result.blur.score),
-                    known=bool(result.known.known),
+                    known=bool(known.known),
                 )
             done += 1
             self.row_ready.emit(row)
