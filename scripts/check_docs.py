@@ -5,15 +5,18 @@
     .venv/bin/python benchmarks/real_photos.py | .venv/bin/python scripts/check_docs.py \
         --last-line benchmarks/real_photos.py [--write]   # a fresh last line against the recorded one
 
-What it checks:
+What it checks, in README.md, CONTRIBUTING.md and docs/*.md:
 
 - every figure table between ``<!-- figures:start NAME -->`` and ``<!-- figures:end -->`` (NAME omitted:
-  ``headline``) in README.md and docs/*.md is exactly what this script makes from model.json;
+  ``headline``) is exactly what this script makes from model.json; README.md and docs/model-card.md
+  must have the headline table;
 - the command that built the bundled model (``training.command`` in model.json) is quoted in
   docs/training.md and docs/model-card.md;
-- every ``benchmarks/NAME.py`` the docs name exists, every benchmark in benchmarks/ has its own
-  ``## `benchmarks/NAME.py` `` section in docs/benchmarks.md, and every last line recorded there (a code
-  block after ``<!-- last-line benchmarks/NAME.py -->``) is ``key=value`` pairs;
+- every source file the docs name exists (``core/images.py``, ``training/install.py``, ``tests/...``),
+  so a renamed module is caught, and so does every ``benchmarks/NAME.py`` they name;
+- every benchmark in benchmarks/ has its own ``## `benchmarks/NAME.py` `` section in docs/benchmarks.md,
+  and every last line recorded there (a code block after ``<!-- last-line benchmarks/NAME.py -->``) is
+  ``key=value`` pairs;
 - with ``--last-line``: the last ``key=value`` line of standard input against the recorded one, key by
   key (``--write`` records the new one).
 
@@ -35,6 +38,12 @@ BENCHMARKS_MD = ROOT / "docs" / "benchmarks.md"
 BLOCK = re.compile(r"(<!-- figures:start(?: (?P<name>[\w-]+))? -->\n)(?P<body>.*?)(<!-- figures:end -->)", re.S)
 LAST_LINE = re.compile(r"<!-- last-line (?P<script>benchmarks/[\w.-]+\.py) -->\n```(?:text)?\n(?P<line>[^\n]*)\n```")
 BENCHMARK_NAMED = re.compile(r"benchmarks/([a-z0-9_]+)\.py")  # NAME.py is a placeholder
+# Source files the docs name: core/x.py, ui/x.py, web/x.py (under fashion_desktop/), and paths under
+# training/, tests/, scripts/, benchmarks/. Lower case only: benchmarks/NAME.py is a placeholder.
+SOURCE_NAMED = re.compile(
+    r"(?<![\w/.-])((?:fashion_desktop/)?(?:core|ui|web)/[a-z0-9_]+\.py|fashion_desktop/[a-z0-9_]+\.py"
+    r"|(?:training|tests|scripts|benchmarks)/[a-z0-9_/]+\.(?:py|sh|csv))"
+)
 
 # The targets of the project's issues (#2 for Fashion-MNIST, the real-photos issue for photos).
 ACCURACY_ROWS = [
@@ -165,6 +174,12 @@ def regenerate(text: str, meta: dict) -> str:
     return BLOCK.sub(fill, text)
 
 
+def missing_sources(text: str) -> list[str]:
+    """The source paths ``text`` names that are not in the repository (core/x.py is fashion_desktop/core/x.py)."""
+    names = sorted(set(SOURCE_NAMED.findall(text)))
+    return [n for n in names if not (ROOT / n).is_file() and not (ROOT / "fashion_desktop" / n).is_file()]
+
+
 def parse_line(line: str) -> dict[str, str]:
     pairs = line.split()
     if not pairs or not all("=" in p and not p.startswith("=") for p in pairs):
@@ -189,6 +204,9 @@ def problems(meta: dict | None = None) -> list[str]:
         for name in sorted(set(BENCHMARK_NAMED.findall(text))):
             if not (ROOT / "benchmarks" / f"{name}.py").is_file():
                 found.append(f"{rel}: names benchmarks/{name}.py, which does not exist")
+        for name in missing_sources(text):
+            if not name.startswith("benchmarks/"):
+                found.append(f"{rel}: names {name}, which does not exist (renamed?)")
     for name in ("README.md", "docs/model-card.md"):
         if (ROOT / name).is_file() and not BLOCK.search(texts.get(ROOT / name, "")):
             found.append(f"{name}: has no <!-- figures:start --> table")

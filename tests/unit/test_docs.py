@@ -61,3 +61,8 @@ def test_a_recorded_benchmark_line_is_compared_key_by_key(check_docs, capsys):
     changed = m.group("line").replace(f"{key}={recorded[key]}", f"{key}=-1", 1)
     assert check_docs.compare_last_line(m.group("script"), changed, write=False) == 1
     assert key in capsys.readouterr().out
+
+
+def test_a_renamed_module_named_in_the_docs_is_caught(check_docs):
+    text = "See `core/images.py`, fashion_desktop/ui/display.py, training/install.py and core/frames.py."
+    assert check_docs.missing_sources(text) == ["core/frames.py"]
