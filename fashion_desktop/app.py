@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--self-test",
         action="store_true",
-        help="load the model, classify a bundled sample (or PICTURE), print the result and exit 0 (ok) or 1",
+        help="classify the bundled samples (or PICTURE) offscreen, check them, print a JSON summary; exit 0 (ok) or 1",
     )
     p.add_argument(
         "--camera-source",
@@ -38,11 +38,56 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _ensure_streams() -> None:
-    """A windowed (PyInstaller) build has no stdout/stderr; TensorFlow and print() need somewhere to write."""
+def user_data_dir() -> Path:
+    """Where this user's files live (the log); never inside the app folder, which may be read-only."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / APP_NAME
+
+
+LOG_MAX_BYTES = 1 << 20  # past this the log is moved to fashion-lens.log.1 at the next start
+
+
+def _open_log() -> object | None:
+    """The app's log file in the user's data folder (the previous one kept as .1); None if unwritable."""
+    try:
+        folder = user_data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        log = folder / "fashion-lens.log"
+        if log.is_file() and log.stat().st_size > LOG_MAX_BYTES:
+            os.replace(log, log.with_name(log.name + ".1"))
+        return open(log, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - lives as long as the app
+    except OSError:
+        return None
+
+
+def _ensure_streams(log_to_file: bool = False) -> None:
+    """A windowed (PyInstaller) build has no stdout/stderr; TensorFlow and print() need somewhere to write.
+    A packaged GUI run (``log_to_file``) also sends Python's logging, warnings and uncaught exceptions to
+    the log file, since nobody sees the terminal of an app started from a menu."""
+    log = _open_log() if log_to_file else None
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the app
+            setattr(sys, name, log or open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the app
+    if log is not None:
+        import logging
+
+        handler = logging.StreamHandler(log)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.INFO)
+        logging.captureWarnings(True)
+        logging.getLogger("fashion_desktop").info("Fashion Lens %s started: %s", __version__, sys.executable)
+
+        def log_uncaught(kind, value, tb) -> None:
+            logging.getLogger("fashion_desktop").critical("uncaught exception", exc_info=(kind, value, tb))
+            sys.__excepthook__(kind, value, tb)
+
+        sys.excepthook = log_uncaught
 
 
 def _is_file(path: Path) -> bool:
@@ -53,9 +98,27 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def self_test(model_dir: Path | None = None, sample: Path | None = None) -> int:
-    """Load the model and classify a bundled sample without a window; 0 when everything works."""
+def _expected_labels(samples: Path) -> dict[str, str]:
+    """samples/expected.json: the category each bundled sample must be classified as."""
+    import json
+
+    try:
+        data = json.loads((samples / "expected.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def self_test(model_dir: Path | None = None, pictures: Sequence[Path] = ()) -> int:
+    """Load the model and classify every bundled sample (or ``pictures``) without a window, checking each
+    bundled sample against its expected category. Prints one line per picture, then a JSON summary as
+    the last line; 0 when everything works, 1 otherwise."""
+    import json
+
     started = time.perf_counter()
+    summary: dict[str, object] = {"ok": False, "version": __version__, "frozen": bool(getattr(sys, "frozen", False))}
+    results: list[dict[str, object]] = []
+    summary["pictures"] = results
     try:
         import PySide6.QtWidgets  # noqa: F401 - a frozen build must carry Qt too
 
@@ -63,23 +126,46 @@ def self_test(model_dir: Path | None = None, sample: Path | None = None) -> int:
         from fashion_desktop.core.classifier import Classifier
         from fashion_desktop.resources import resource_path
 
-        if sample is None:
-            samples = sorted(resource_path("samples").glob("*.jpg"))
-            if not samples:
-                raise FileNotFoundError(f"no sample pictures in {resource_path('samples')}")
-            sample = samples[0]
+        samples = resource_path("samples")
+        expected = {} if pictures else _expected_labels(samples)
+        if not pictures:
+            pictures = sorted(samples.glob("*.jpg"))
+            if not pictures:
+                raise FileNotFoundError(f"no sample pictures in {samples}")
+            if not expected:
+                raise FileNotFoundError(f"no expected categories in {samples / 'expected.json'}")
         classifier = Classifier.load(model_dir)
-        a = analyze(sample, classifier)
+        summary["model_dir"] = str(classifier.model_dir)
+        summary["load_s"] = round(time.perf_counter() - started, 3)
+        for picture in pictures:
+            a = analyze(picture, classifier)
+            p = a.prediction
+            want = expected.get(Path(picture).name)
+            results.append(
+                {
+                    "picture": str(picture),
+                    "label": p.label,
+                    "confidence": p.confidence,
+                    "expected": want,
+                    "ok": want is None or p.label == want,
+                    "blurry": a.blur.blurry,
+                    "probabilities": list(p.probabilities),
+                    "ms": round(a.total_ms, 1),
+                }
+            )
+            verdict = "" if want is None else (" (as expected)" if p.label == want else f" (expected {want})")
+            print(f"{Path(picture).name} -> {p.label} ({100 * p.confidence:.1f}%){verdict}", flush=True)
+        summary["ok"] = bool(results) and all(r["ok"] for r in results)
     except Exception as exc:  # noqa: BLE001 - the self-test reports whatever is broken
-        print(f"self-test FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    p, blur = a.prediction, a.blur
-    print(
-        f"self-test ok: {Path(sample).name} -> {p.label} ({100 * p.confidence:.1f}%), "
-        f"{'blurry' if blur.blurry else 'sharp'} (score {blur.score:.0f}), analysed in {a.total_ms:.0f} ms, "
-        f"model from {classifier.model_dir}, total {time.perf_counter() - started:.1f} s"
-    )
-    return 0
+        summary["error"] = f"{type(exc).__name__}: {exc}"
+        print(f"self-test FAILED: {summary['error']}", file=sys.stderr)
+    summary["total_s"] = round(time.perf_counter() - started, 3)
+    if summary["ok"]:
+        print(f"self-test ok: {len(results)} pictures, model from {summary['model_dir']}, {summary['total_s']:.1f} s")
+    elif "error" not in summary:
+        print("self-test FAILED: a sample was not classified as expected", file=sys.stderr)
+    print(json.dumps(summary), flush=True)
+    return 0 if summary["ok"] else 1
 
 
 def _startup_report(app, window, with_picture: bool) -> None:
@@ -103,13 +189,15 @@ def _startup_report(app, window, with_picture: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _ensure_streams()
+    words = list(sys.argv[1:] if argv is None else argv)
+    gui_run = not {"--self-test", "--startup-report"} & set(words)
+    _ensure_streams(log_to_file=gui_run and bool(getattr(sys, "frozen", False)))  # before argparse prints
     parser = build_parser()
     args, qt_args = parser.parse_known_args(argv)
     if args.camera_source is not None and not _is_file(args.camera_source):
         parser.error(f"--camera-source {args.camera_source}: no such video file")
     if args.self_test:
-        return self_test(args.model_dir, Path(args.paths[0]) if args.paths else None)
+        return self_test(args.model_dir, [Path(p) for p in args.paths])
 
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
