@@ -59,6 +59,8 @@ async function classify(blob, name, started) {
   document.body.dataset.resultMs = ms.toFixed(1);
   $("timing").textContent = `Shown ${Math.round(ms)} ms after the picture was given.`;
   setStatus("Ready");
+  // On a phone the result is under the picture: bring it into view.
+  if (window.matchMedia("(max-width: 760px)").matches) $("result").scrollIntoView({ block: "start" });
 }
 
 async function render(row) {
