@@ -155,8 +155,8 @@ def _query_flag(request: Request, key: str) -> bool:
 
 # -- endpoints ---------------------------------------------------------------------------------------------
 async def classify(request: Request) -> Response:
-    from fashion_desktop.core.classifier import ModelError  # noqa: PLC0415
-    from fashion_desktop.core.images import ImageError  # noqa: PLC0415
+    from fashion_desktop.core.classifier import ModelError
+    from fashion_desktop.core.images import ImageError
 
     engine: Engine = request.app.state.engine
     settings: Settings = request.app.state.settings
@@ -227,7 +227,7 @@ async def model_info(request: Request) -> Response:
 
 
 def _limits(settings: Settings) -> dict:
-    from fashion_desktop.core.images import MAX_DECODE_BYTES, MAX_PIXELS  # noqa: PLC0415
+    from fashion_desktop.core.images import MAX_DECODE_BYTES, MAX_PIXELS
 
     return {
         "max_body_bytes": settings.max_body,
@@ -272,7 +272,7 @@ def _static_routes() -> list[Route]:
 
 
 async def openapi(request: Request) -> Response:
-    from fashion_desktop.web.openapi import schema  # noqa: PLC0415
+    from fashion_desktop.web.openapi import schema
 
     return JSONResponse(schema(_app_version()))
 
@@ -306,11 +306,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     middleware = [Middleware(SecurityHeaders)]
     if settings.allowed_hosts is not None:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: PLC0415
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
 
         middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)))
     if settings.cors_origins:
-        from starlette.middleware.cors import CORSMiddleware  # noqa: PLC0415
+        from starlette.middleware.cors import CORSMiddleware
 
         middleware.append(
             Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"])

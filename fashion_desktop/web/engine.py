@@ -58,8 +58,8 @@ class Engine:
     # -- loading ---------------------------------------------------------------------------------------
     def load(self) -> None:
         """Load and warm up the model (blocking: call it off the event loop). Never raises."""
-        from fashion_desktop.core.analysis import analyze  # noqa: PLC0415
-        from fashion_desktop.core.classifier import Classifier, ModelError  # noqa: PLC0415
+        from fashion_desktop.core.analysis import analyze
+        from fashion_desktop.core.classifier import Classifier, ModelError
 
         try:
             classifier = Classifier.load(self.model_dir)
@@ -70,7 +70,7 @@ class Engine:
         except ModelError as exc:
             self.state, self.error = "error", str(exc)
             return
-        except Exception as exc:  # noqa: BLE001 - whatever the model folder holds: a message, not a traceback
+        except Exception as exc:  # whatever the model folder holds: a message, not a traceback
             self.state, self.error = "error", f"the model could not be loaded ({type(exc).__name__}: {exc})"
             return
         self.classifier = classifier
@@ -101,8 +101,8 @@ class Engine:
             self._bytes -= peak
 
     def _analyse(self, data: bytes, top_k: int, name: str | None, images: bool) -> Outcome:
-        from fashion_desktop.core.analysis import analyze  # noqa: PLC0415
-        from fashion_desktop.core.serialize import analysis_row  # noqa: PLC0415
+        from fashion_desktop.core.analysis import analyze
+        from fashion_desktop.core.serialize import analysis_row
 
         t = time.perf_counter()
         analysis = analyze(data, self.classifier)
@@ -117,7 +117,7 @@ class Engine:
 def preview_images(analysis) -> dict:
     """The picture as decoded, the same with its Canny edges painted on, and the 28 x 28 model input, as
     data URLs: the page shows what the pipeline saw (EXIF-turned, any format), not the browser's own decode."""
-    from fashion_desktop.core.edges import render_overlay  # noqa: PLC0415
+    from fashion_desktop.core.edges import render_overlay
 
     rgb, edges = analysis.image, analysis.edges
     h, w = rgb.shape[:2]

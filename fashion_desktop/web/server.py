@@ -15,7 +15,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def _parser() -> argparse.ArgumentParser:
-    from fashion_desktop.web.app import Settings  # noqa: PLC0415
+    from fashion_desktop.web.app import Settings
 
     d = Settings()
     p = argparse.ArgumentParser(
@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=args.log_level.upper(), format=f"{PROG}: %(message)s")
 
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
-    from fashion_desktop.web.app import Settings, create_app  # noqa: PLC0415
+    from fashion_desktop.web.app import Settings, create_app
 
     settings = Settings(
         max_body=int(args.max_body_mb * 2**20),
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _server_class():
-    import uvicorn  # noqa: PLC0415
+    import uvicorn
 
     class Server(uvicorn.Server):
         """uvicorn's server, but SIGTERM (the service manager's "stop") ends in exit status 0 once the
