@@ -224,7 +224,10 @@ def test_ctrl_c_saves_the_rows_done_so_far(many, tmp_path):
     first = proc.stdout.readline()
     assert first.strip().endswith("000.jpg")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=300)
+    # Read on through the same buffered stream: readline() may already hold more lines than it returned,
+    # which communicate() (reading the raw pipes) would never see.
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.wait(timeout=300)
     assert proc.returncode == 130, err
     assert "Traceback" not in err, err
     printed = [line for line in (first + out).splitlines() if not line.startswith(" ")]
