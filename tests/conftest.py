@@ -13,6 +13,26 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="also run the tests marked slow (CI=true runs them too)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: tens of seconds each (training runs, kill tests); run with --slow or CI")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The default run stays quick; ``--slow`` (and CI, which sets CI=true) runs everything."""
+    if config.getoption("--slow") or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with ./test.sh --slow (CI runs every test)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 SHARED = REPO.parent / "shared"
 
 

@@ -104,6 +104,7 @@ def assert_whole_model(folder: Path, old: dict[str, str], old_meta: bytes) -> st
     return "new"
 
 
+@pytest.mark.slow
 def test_a_kill_at_any_point_of_the_install_leaves_the_old_model_or_the_new(old_model):
     from fashion_desktop.core.classifier import Classifier
 
@@ -197,6 +198,7 @@ def _interrupted_run(folder: Path, small_data_dir, monkeypatch, capsys, at: str)
     return code, capsys.readouterr().err, calls
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_staging_says_nothing_changed_and_nothing_did(old_model, small_data_dir, monkeypatch, capsys):
     before = _snapshot(old_model)
     code, err, calls = _interrupted_run(old_model, small_data_dir, monkeypatch, capsys, "staging")
@@ -206,6 +208,7 @@ def test_ctrl_c_while_staging_says_nothing_changed_and_nothing_did(old_model, sm
     assert sorted(p.name for p in old_model.iterdir()) == sorted(before)  # no .staging-* left
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_the_renames_finishes_the_install_and_says_so(old_model, small_data_dir, monkeypatch, capsys):
     """The tester's case: Ctrl-C among the renames installed the model and then said nothing was written."""
     code, err, calls = _interrupted_run(old_model, small_data_dir, monkeypatch, capsys, "replace 1")

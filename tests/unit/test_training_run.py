@@ -38,6 +38,7 @@ def trained(small_data_dir, tmp_path_factory):
     return out, meta
 
 
+@pytest.mark.slow
 def test_a_rerun_with_the_same_seed_gives_the_same_weights(small_data_dir):
     """What makes "rerunning the command reproduces its figures" hold: training is deterministic."""
     cfg = tr.TrainConfig(epochs=1, batch_size=64, data_dir=str(small_data_dir), val_fraction=0.1, subset=512)
@@ -51,6 +52,7 @@ def test_a_rerun_with_the_same_seed_gives_the_same_weights(small_data_dir):
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
+@pytest.mark.slow
 def test_val_fraction_zero_trains_on_every_image_and_keeps_the_last_epoch(small_data_dir):
     """--val-fraction 0: all training images are fitted on; with nothing to pick by, the last epoch stays."""
     cfg = tr.TrainConfig(epochs=1, batch_size=64, data_dir=str(small_data_dir), val_fraction=0.0, subset=None)
@@ -66,6 +68,7 @@ def test_val_fraction_zero_trains_on_every_image_and_keeps_the_last_epoch(small_
     assert keeper.epoch == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fraction", ["1", "-0.1"])
 def test_an_impossible_val_fraction_is_refused_clearly(small_data_dir, tmp_path, fraction):
     result = subprocess.run(
@@ -90,6 +93,7 @@ def test_an_impossible_val_fraction_is_refused_clearly(small_data_dir, tmp_path,
     assert not (tmp_path / "model.keras").exists()
 
 
+@pytest.mark.slow
 def test_short_run_writes_a_model_that_loads_and_matches_its_sha256(trained):
     from fashion_desktop.core.classifier import Classifier
 
@@ -112,6 +116,7 @@ def test_short_run_writes_a_model_that_loads_and_matches_its_sha256(trained):
     assert "Gaussian sigma 1.0" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_failed_save_leaves_previous_model_intact(trained, tmp_path, monkeypatch):
     out, meta = trained
     target = tmp_path / "model"
@@ -141,6 +146,7 @@ def test_failed_save_leaves_previous_model_intact(trained, tmp_path, monkeypatch
     assert after == before  # no half-written files, no leftovers
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_training_keeps_the_model_in_place(small_data_dir, tmp_path):
     out = tmp_path / "model"
     out.mkdir()
@@ -168,6 +174,7 @@ def test_ctrl_c_during_training_keeps_the_model_in_place(small_data_dir, tmp_pat
     assert (out / "model.keras").read_bytes() == b"previous model"
 
 
+@pytest.mark.slow
 def test_committed_model_figures_match_a_fresh_evaluation(fashion_mnist, classifier):
     from training.evaluate import predict_proba
 
