@@ -62,10 +62,10 @@ if ((SKIP_APP == 0)); then
   # TensorFlow's libraries ship with their symbol tables: --strip-unneeded keeps what the dynamic linker
   # needs (tests/packaging check the stripped app gives the same probabilities).
   find "$APP/_internal/tensorflow" -name "*.so*" -type f -size +4M -print0 | xargs -0 -r strip --strip-unneeded
-  echo "app: $APP built and stripped in $(took "$t") s, $(du -sm "$APP" | cut -f1) MB"
+  echo "app: $APP built and stripped in $(took "$t") s, $(($(du -sb "$APP" | cut -f1) / 1000000)) MB"
 fi
 [ -x "$APP/FashionLens" ] || { echo "build.sh: no $APP; run without --skip-app" >&2; exit 1; }
-folder_mb=$(du -sm "$APP" | cut -f1)
+folder_mb=$(($(du -sb "$APP" | cut -f1) / 1000000))
 mkdir -p "$OUT"
 
 # --- .deb ----------------------------------------------------------------------------------------

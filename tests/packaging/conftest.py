@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -88,11 +89,13 @@ class Xvfb:
         )
         return res.stdout
 
-    def wait_for_window(self, name: str, timeout: float) -> float | None:
-        """Seconds until a window titled ``name`` is mapped, or None."""
+    def wait_for_window(self, name: str, timeout: float, alive=lambda: True) -> float | None:
+        """Seconds until a window whose title ends with ``name`` ("dress.jpg – Fashion Lens") and is larger
+        than 100 x 100 is on the screen; None after ``timeout`` or once ``alive()`` says the app ended."""
+        pattern = re.compile(r'"[^"\n]*' + re.escape(name) + r'": \([^)]*\)\s+(\d+)x(\d+)')
         started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            if f'"{name}' in self.window_names():
+        while time.monotonic() - started < timeout and alive():
+            if any(int(w) > 100 and int(h) > 100 for w, h in pattern.findall(self.window_names())):
                 return time.monotonic() - started
             time.sleep(0.05)
         return None

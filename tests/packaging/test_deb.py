@@ -98,18 +98,21 @@ def test_fashion_classify_classifies_a_photo(installed, tmp_path):
 
 def test_the_installed_app_opens_its_window_on_a_screen(installed, xvfb, tmp_path):
     env = user_env(tmp_path, DISPLAY=xvfb.display, QT_QPA_PLATFORM="xcb")
-    proc = subprocess.Popen(
-        ["fashion-lens", str(SAMPLES / "dress.jpg")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    output = tmp_path / "output.txt"
+    with open(output, "wb") as sink:
+        proc = subprocess.Popen(["fashion-lens", str(SAMPLES / "dress.jpg")], env=env, stdout=sink, stderr=sink)
     try:
-        shown = xvfb.wait_for_window("Fashion Lens", timeout=60)
-        assert shown is not None, "no Fashion Lens window: " + xvfb.window_names()[-2000:]
+        shown = xvfb.wait_for_window("Fashion Lens", timeout=90, alive=lambda: proc.poll() is None)
+        assert shown is not None, (
+            f"no Fashion Lens window (exit {proc.poll()}): {xvfb.window_names()[-1500:]}\n"
+            + output.read_text(errors="replace")[-3000:]
+        )
         if SCREENSHOT and shutil.which("import"):
             time.sleep(8)  # the model loads and the picture is classified
             subprocess.run(
                 ["import", "-window", "root", SCREENSHOT], env={**os.environ, "DISPLAY": xvfb.display}, check=True
             )
-        assert proc.poll() is None, proc.stderr.read().decode(errors="replace")[-2000:]
+        assert proc.poll() is None, output.read_text(errors="replace")[-3000:]
     finally:
         proc.terminate()
         try:
