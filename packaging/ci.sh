@@ -23,7 +23,7 @@ fi
 trap 'dpkg-query -W -f="\${Status}" fashion-lens 2>/dev/null | grep -q "ok installed" && dpkg --purge fashion-lens >/dev/null' EXIT
 
 need=()
-for pkg in xvfb x11-utils binutils zstd xz-utils; do
+for pkg in xvfb x11-utils binutils zstd xz-utils desktop-file-utils; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
