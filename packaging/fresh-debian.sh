@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deb=${1:-$(ls -t dist/packages/fashion-lens_*.deb | head -1)}
-root=$(mktemp -d /tmp/fresh-debian.XXXXXX)
+root=$(mktemp -d /tmp/fresh-debian.XXXXXX) && chmod 755 "$root"  # apt's _apt user reads its lists there
 cleanup() { umount "$root/proc" 2>/dev/null || true; rm -rf "$root"; }
 trap cleanup EXIT
 command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
