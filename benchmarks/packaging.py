@@ -21,6 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from startup import startup_marks  # noqa: E402 - benchmarks/startup.py, beside this script
+
 from tests.packaging.conftest import Xvfb  # noqa: E402 - the same virtual screen the tests use
 
 
@@ -38,11 +40,7 @@ def launch_once(cmd: list[str], display: str, picture: Path, timeout: float) -> 
     proc = subprocess.run(
         [*cmd, "--startup-report", str(picture)], env=env, capture_output=True, text=True, timeout=timeout
     )
-    marks = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("startup ") and "=" in line:
-            key, value = line[len("startup ") :].split("=", 1)
-            marks[key] = float(value) - launched
+    marks = startup_marks(proc.stdout, launched)
     if proc.returncode != 0 or "result" not in marks:
         raise SystemExit(f"{cmd[0]} did not start (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr[-2000:]}")
     return marks

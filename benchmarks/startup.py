@@ -18,6 +18,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+def startup_marks(stdout: str, launched: float) -> dict[str, float]:
+    """Seconds from ``launched`` to each mark the app printed with --startup-report ("startup KEY=TIME")."""
+    marks = {}
+    for line in stdout.splitlines():
+        if line.startswith("startup ") and "=" in line:
+            key, value = line[len("startup ") :].split("=", 1)
+            marks[key] = float(value) - launched
+    return marks
+
+
 def launch_once(picture: Path, timeout: float) -> dict[str, float]:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
@@ -31,11 +41,7 @@ def launch_once(picture: Path, timeout: float) -> dict[str, float]:
         text=True,
         timeout=timeout,
     )
-    marks = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("startup ") and "=" in line:
-            key, value = line[len("startup ") :].split("=", 1)
-            marks[key] = float(value) - launched
+    marks = startup_marks(proc.stdout, launched)
     if proc.returncode != 0 or "shown" not in marks:
         raise SystemExit(f"the app did not start (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr[-2000:]}")
     return marks
