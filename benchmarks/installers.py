@@ -5,7 +5,7 @@ Runs ``packaging/build.sh --skip-app`` on the already built dist/FashionLens (``
 first), then launches ``FashionLens --startup-report PICTURE`` a few times on a virtual screen (Xvfb)
 and, as root with ``--install``, installs the .deb, times the installed ``fashion-lens`` the same way
 and removes it again. Targets: .deb <= 350 MB built in <= 180 s; installed window <= 1 s, first result
-<= 6 s. Run: ``.venv/bin/python benchmarks/packaging.py [--runs 3] [--install]``. Last line: key=value.
+<= 6 s. Run: ``.venv/bin/python benchmarks/installers.py [--runs 3] [--install]``. Last line: key=value.
 """
 
 from __future__ import annotations
