@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import re
-import stat
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
+from fashion_desktop.core.files import FileTooLarge, NotARegularFile, read_regular_file
 from fashion_desktop.core.model_config import UnsafeModelError, check_keras_archive
 
 FIX_HINT = "Reinstall Fashion Lens, or rebuild the model with 'python -m training' (see README)."
@@ -49,29 +49,22 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 def _read_regular_file(path: Path, limit: int, what: str) -> bytes:
     """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes (a FIFO, a device such
-    as /dev/zero or a directory would hang, exhaust memory or fail obscurely). Opened without blocking
-    so a FIFO is seen by fstat rather than waited on; checked on the open file so nothing swaps it."""
+    as /dev/zero or a directory would hang, exhaust memory or fail obscurely)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        return read_regular_file(path, limit)
     except FileNotFoundError:
         raise ModelError(f"The {what} {path} is missing. {FIX_HINT}") from None
-    except OSError as exc:
-        raise ModelError(f"The {what} {path} cannot be read ({exc.strerror or exc}). {FIX_HINT}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ModelError(f"The {what} {path} is not a regular file. {FIX_HINT}")
-        if info.st_size > limit:
-            raise ModelError(f"The {what} {path} is {info.st_size:,} bytes, over the {limit:,} allowed. {FIX_HINT}")
-        with os.fdopen(fd, "rb", closefd=False) as file:
-            data = file.read(limit + 1)
-    except OSError as exc:
-        raise ModelError(f"The {what} {path} cannot be read ({exc.strerror or exc}). {FIX_HINT}") from None
-    finally:
-        os.close(fd)
-    if len(data) > limit:  # it grew while we read it
-        raise ModelError(f"The {what} {path} is over the {limit:,} bytes allowed. {FIX_HINT}")
-    return data
+    except NotARegularFile:
+        raise ModelError(f"The {what} {path} is not a regular file. {FIX_HINT}") from None
+    except FileTooLarge as exc:
+        if exc.size is not None:
+            raise ModelError(
+                f"The {what} {path} is {exc.size:,} bytes, over the {limit:,} allowed. {FIX_HINT}"
+            ) from None
+        raise ModelError(f"The {what} {path} is over the {limit:,} bytes allowed. {FIX_HINT}") from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ModelError(f"The {what} {path} cannot be read ({reason}). {FIX_HINT}") from None
 
 
 def _read_metadata(model_dir: Path) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fashion_desktop.core.files import FileTooLarge, NotARegularFile, read_regular_file
 from fashion_desktop.core.image_headers import HEADER_READERS, Header, tiff_tags
 
 # OpenCV has its own guard, OPENCV_IO_MAX_IMAGE_PIXELS (default 2**30), but it is read once when cv2 is
@@ -162,23 +162,10 @@ def _printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-_NOT_REGULAR = (
-    (stat.S_ISFIFO, "a named pipe"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a device"),
-    (stat.S_ISBLK, "a device"),
-)
-
-
 def _read_file(path: Path, label: str, max_bytes: int, head: int | None = None) -> bytes:
-    """The file's bytes (the first ``head`` of them if given); only a regular file is read.
-
-    O_NONBLOCK makes opening a named pipe return at once instead of waiting for a writer; fstat on the
-    open descriptor then tells what it is, with no gap in which the path could be swapped."""
-    # Python's os.open handles non-ASCII paths on every platform; cv2.imread does not on Windows.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    """The file's bytes (the first ``head`` of them if given); only a regular file is read."""
     try:
-        fd = os.open(path, flags)
+        return read_regular_file(path, max_bytes, head)
     except FileNotFoundError:
         raise ImageError(
             f"{label} was not found in {_printable(str(path.parent))} (was it moved or deleted?)."
@@ -191,26 +178,20 @@ def _read_file(path: Path, label: str, max_bytes: int, head: int | None = None) 
         raise ImageError(f"{label} cannot be opened: permission denied (to the file or a folder above it).") from None
     except ValueError:  # a NUL character in the name
         raise ImageError(f"{label} cannot be opened: its name contains a NUL character.") from None
+    except NotARegularFile as exc:
+        if exc.kind == "a folder":
+            raise ImageError(f"{label} is a folder, not a picture.") from None
+        raise ImageError(
+            f"{label} is not a regular file ({exc.kind}), so it is not a picture Fashion Lens can open."
+        ) from None
+    except FileTooLarge as exc:
+        if exc.size is not None:
+            raise ImageError(
+                f"{label} is too large to open ({_size(exc.size)}; the limit is {_size(max_bytes)})."
+            ) from None
+        raise ImageError(f"{label} is too large to open (over {_size(max_bytes)}).") from None
     except OSError as exc:
         raise ImageError(_os_error_message(label, path, exc)) from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ImageError(f"{label} is a folder, not a picture.")
-        if not stat.S_ISREG(info.st_mode):
-            what = next((why for test, why in _NOT_REGULAR if test(info.st_mode)), "a special file")
-            raise ImageError(f"{label} is not a regular file ({what}), so it is not a picture Fashion Lens can open.")
-        if info.st_size > max_bytes:
-            raise ImageError(f"{label} is too large to open ({_size(info.st_size)}; the limit is {_size(max_bytes)}).")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(head if head is not None else max_bytes + 1)  # +1: a file that grew meanwhile
-    except OSError as exc:
-        raise ImageError(_os_error_message(label, path, exc)) from None
-    finally:
-        os.close(fd)
-    if len(data) > max_bytes:
-        raise ImageError(f"{label} is too large to open (over {_size(max_bytes)}).")
-    return data
 
 
 def _os_error_message(label: str, path: Path, exc: OSError) -> str:
