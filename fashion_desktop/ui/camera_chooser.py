@@ -8,16 +8,30 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from fashion_desktop.ui.worker import _LoopThread
+from fashion_desktop.ui.threads import ThreadWorker
 
 NO_CAMERA = "No camera found. Connect one and choose Refresh; pictures and folders work without one."
 SCANNING = "Looking for cameras…"
 
 
+class CameraScan(ThreadWorker):
+    """Probes the cameras once, in its thread, and reports what it found (``found``)."""
+
+    found = Signal(object)  # list[core.frame_sources.CameraInfo]; empty when the probe fails
+
+    def _run(self) -> None:
+        try:
+            from fashion_desktop.core.frame_sources import available_cameras
+
+            cameras = available_cameras()
+        except Exception:  # a failing probe means no usable camera, and the list says so
+            cameras = []
+        self.found.emit(cameras)
+
+
 class CameraChooser(QWidget):
     scanning = Signal()
     cameras_found = Signal(object)  # list[core.frame_sources.CameraInfo]; emitted in the GUI thread
-    _scanned = Signal(object)  # from the scan thread
 
     def __init__(
         self,
@@ -29,7 +43,7 @@ class CameraChooser(QWidget):
         self.video_file = Path(video_file) if video_file else None
         self.loop_video = loop_video
         self.cameras: list = []
-        self._thread: _LoopThread | None = None
+        self._scan: CameraScan | None = None
         self.combo = QComboBox(self)
         self.combo.setAccessibleName("Camera")
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -44,7 +58,6 @@ class CameraChooser(QWidget):
         layout.addWidget(label)
         layout.addWidget(self.combo)
         layout.addWidget(self.refresh_button)
-        self._scanned.connect(self._on_scanned)
         self._fill()
 
     def _fill(self) -> None:
@@ -83,25 +96,17 @@ class CameraChooser(QWidget):
         return VideoFileSource(value, loop=self.loop_video) if kind == "file" else CameraSource(value)
 
     def is_scanning(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
+        return self._scan is not None and self._scan.is_running()
 
     def refresh(self) -> None:
         """Probe cameras in a thread: opening one takes a while and wakes it (its light goes on)."""
         if self.is_scanning():
             return
-        self._thread = _LoopThread(self._scan, "CameraScan")
-        self._thread.start()
+        self._scan = CameraScan()
+        self._scan.found.connect(self._on_scanned)
+        self._scan.start()
         self.refresh_button.setEnabled(False)
         self.scanning.emit()
-
-    def _scan(self) -> None:
-        try:
-            from fashion_desktop.core.frame_sources import available_cameras
-
-            cameras = available_cameras()
-        except Exception:  # a failing probe means no usable camera, and the list says so
-            cameras = []
-        self._scanned.emit(cameras)
 
     def _on_scanned(self, cameras: list) -> None:
         self.cameras = list(cameras)
@@ -110,5 +115,5 @@ class CameraChooser(QWidget):
         self.cameras_found.emit(self.cameras)
 
     def shutdown(self) -> None:
-        if self._thread is not None:
-            self._thread.wait()
+        if self._scan is not None:
+            self._scan.wait()  # a probe cannot be interrupted; it ends by itself

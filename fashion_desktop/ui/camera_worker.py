@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from fashion_desktop.ui.worker import _LoopThread
+from fashion_desktop.ui.threads import ThreadWorker
 
 if TYPE_CHECKING:  # the core modules pull in OpenCV and NumPy, which load in the worker's thread
     from fashion_desktop.core.analysis import Analysis
@@ -99,7 +99,7 @@ def snapshot_record(result: CameraResult, source_name: str, image_name: str) -> 
     return record
 
 
-class CameraWorker(QObject):
+class CameraWorker(ThreadWorker):
     """Classifies the newest frame of ``reader`` again and again until stopped."""
 
     result = Signal(object)  # CameraResult
@@ -128,25 +128,12 @@ class CameraWorker(QObject):
         self._smoothing = smoothing_seconds
         self._prefer_fresh = prefer_fresh
         self._lock = threading.Lock()
-        self._wake = threading.Event()
+        self._woken = threading.Event()  # set by freeze, save_snapshot and stop
         self._frozen = None  # Frame to hold still, or None for live
         self._snapshot_to: Path | None = None
         self._last: CameraResult | None = None
-        self._thread = _LoopThread(self._run, "CameraWorker")
 
-    # -- GUI-thread API ------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """End the loop and wait: at most the analysis under way (tens of ms)."""
-        self._thread.requestInterruption()
-        self._wake.set()
-        self._thread.wait()
-
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
+    # -- GUI-thread API (start, stop and is_running are ThreadWorker's) ------------------------------
     def set_mirror(self, mirror: bool) -> None:
         self._mirror = bool(mirror)
 
@@ -154,21 +141,24 @@ class CameraWorker(QObject):
         """Hold ``frame`` still (analyse it once, unsmoothed) or go live again with None."""
         with self._lock:
             self._frozen = frame
-        self._wake.set()
+        self._woken.set()
 
     def save_snapshot(self, folder: str | Path) -> None:
         """Write the last classified frame and its result to ``folder`` (snapshot_saved / snapshot_failed)."""
         with self._lock:
             self._snapshot_to = Path(folder)
-        self._wake.set()
+        self._woken.set()
 
     # -- worker thread -------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        self._woken.set()
+
     def _run(self) -> None:
         from fashion_desktop.core.live_camera import ProbabilitySmoother  # OpenCV loads here, not in the GUI
 
         smoother = ProbabilitySmoother(self._smoothing)
         reader, last_index, frozen_done, failures = self._reader, 0, None, 0
-        while not self._thread.isInterruptionRequested():
+        while not self.stop_requested():
             with self._lock:
                 snapshot_to, self._snapshot_to = self._snapshot_to, None
                 frozen = self._frozen
@@ -176,8 +166,8 @@ class CameraWorker(QObject):
                 self._write_snapshot(snapshot_to)
             if frozen is not None:
                 if frozen is frozen_done:
-                    self._wake.wait(0.1)
-                    self._wake.clear()
+                    self._woken.wait(0.1)
+                    self._woken.clear()
                     continue
                 frame, frozen_done = frozen, frozen
             else:
@@ -185,8 +175,8 @@ class CameraWorker(QObject):
                 frame = reader.wait_for_frame(last_index, timeout=0.05)
                 if frame is None:
                     if reader.error is not None:  # reading ended; wait for stop, snapshots still work
-                        self._wake.wait(0.1)
-                        self._wake.clear()
+                        self._woken.wait(0.1)
+                        self._woken.clear()
                     continue
                 if self._prefer_fresh:
                     frame = reader.next_if_soon(frame)

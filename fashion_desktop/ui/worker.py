@@ -1,8 +1,8 @@
 """Background work for the window: loading the model, analysing the latest picture asked for, classifying folders.
 
-Every worker runs its loop in a QThread of its own and talks to the GUI only through typed signals
-(queued across threads by Qt). Heavy imports (OpenCV, TensorFlow) happen inside those threads, so the
-window opens without waiting for them.
+Every worker is a ``ui.threads.ThreadWorker``: it runs its loop in a QThread of its own and talks to the
+GUI only through typed signals (queued across threads by Qt). Heavy imports (OpenCV, TensorFlow) happen
+inside those threads, so the window opens without waiting for them.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from fashion_desktop.ui.results import BatchRow, PictureFailure, PictureResult
+from fashion_desktop.ui.threads import ThreadWorker, running_threads
 
 if TYPE_CHECKING:  # core pulls in OpenCV and NumPy, which load in the workers' threads
     from fashion_desktop.core.classifier import Classifier
@@ -27,34 +27,14 @@ if TYPE_CHECKING:  # core pulls in OpenCV and NumPy, which load in the workers' 
 # keep coming several times a second, and Cancel waits for one call at most.
 WINDOW_PICTURES_PER_MODEL_CALL = 8
 
-_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
-
-
-def running_threads() -> list[QThread]:
-    """Worker threads of this module that are still running (the tests fail if any outlive a test)."""
-    return [t for t in list(_threads) if t.isRunning()]
-
-
-class _LoopThread(QThread):
-    """A QThread that runs one Python callable (the worker's loop) and registers itself for leak checks."""
-
-    def __init__(self, target: Callable[[], None], name: str, wake: Callable[[], None] | None = None):
-        super().__init__()
-        self.setObjectName(name)
-        self._target = target
-        self._wake = wake  # unblocks the loop if it is waiting for work
-        _threads.add(self)
-
-    def run(self) -> None:
-        self._target()
-
-    def stop(self) -> None:
-        """Ask the loop to end, wake it, and wait until it has."""
-        self.requestInterruption()
-        if self._wake is not None:
-            self._wake()
-        self.wait()
-
+__all__ = [
+    "WINDOW_PICTURES_PER_MODEL_CALL",
+    "AnalysisWorker",
+    "BatchWorker",
+    "Mailbox",
+    "describe_source",
+    "running_threads",
+]
 
 T = TypeVar("T")
 
@@ -118,23 +98,7 @@ def describe_source(source: object) -> str:
     return "picture"
 
 
-class _ThreadOwner(QObject):
-    """A worker that owns one _LoopThread: starting, stopping (and waiting) and asking after it."""
-
-    _thread: _LoopThread
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the loop to end and wait for it: work under way is finished first (milliseconds)."""
-        self._thread.stop()
-
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
-
-class AnalysisWorker(_ThreadOwner):
+class AnalysisWorker(ThreadWorker):
     """Loads the model, then analyses pictures one at a time; a request made while busy replaces any waiting one."""
 
     progress = Signal(str)  # what the worker is doing, for the status bar
@@ -155,7 +119,6 @@ class AnalysisWorker(_ThreadOwner):
         self._mailbox: Mailbox[_Request] = Mailbox()
         self._reload = threading.Event()
         self._ids = itertools.count(1)
-        self._thread = _LoopThread(self._run, "AnalysisWorker", wake=self._mailbox.close)
 
     # -- GUI-thread API ------------------------------------------------------------------------------
     def request(self, source: object, name: str | None = None) -> int:
@@ -171,6 +134,9 @@ class AnalysisWorker(_ThreadOwner):
         self._mailbox.wake()
 
     # -- worker thread -------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        self._mailbox.close()  # stopping: no request is taken any more
+
     def _run(self) -> None:
         try:
             from fashion_desktop.ui import display  # OpenCV, NumPy and core load here, not during start-up
@@ -181,13 +147,13 @@ class AnalysisWorker(_ThreadOwner):
             self._load_model()
         else:
             self.model_ready.emit(display.model_info(self._classifier))
-        while not self._thread.isInterruptionRequested():
+        while not self.stop_requested():
             if self._reload.is_set():
                 self._reload.clear()
                 self._load_model()
                 continue
             request = self._mailbox.take()
-            if request is None or self._thread.isInterruptionRequested():
+            if request is None or self.stop_requested():
                 continue
             self.progress.emit(f"Analysing {request.name}…")
             try:
@@ -216,7 +182,7 @@ class AnalysisWorker(_ThreadOwner):
             self.model_ready.emit(info)
 
 
-class BatchWorker(_ThreadOwner):
+class BatchWorker(ThreadWorker):
     """Classifies the image files of folders (and files) one by one; cancel with ``cancel``."""
 
     progress = Signal(int, int)  # files done, files in all
@@ -228,10 +194,10 @@ class BatchWorker(_ThreadOwner):
         super().__init__(parent)
         self._paths = [Path(p) for p in paths]
         self._classifier = classifier
-        self._thread = _LoopThread(self._run, "BatchWorker")
 
     def cancel(self) -> None:
-        self._thread.requestInterruption()
+        """Stop after the file under way; ``finished`` follows with ``cancelled`` True."""
+        self.request_stop()
 
     def _run(self) -> None:
         from fashion_desktop.core.analysis import find_images
@@ -275,6 +241,6 @@ class BatchWorker(_ThreadOwner):
             done += 1
             self.row_ready.emit(row)
             self.progress.emit(done, total)
-            if self._thread.isInterruptionRequested():
+            if self.stop_requested():
                 break
         return done

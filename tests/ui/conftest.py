@@ -1,11 +1,13 @@
 """Fixtures for the window tests: real model, real sample photos, real widgets, offscreen.
 
-Every test fails if it leaves a worker QThread running (as napari's fixtures do).
+Every test fails if it leaves a QThread running, ours or any other (as napari's fixtures do).
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
+import weakref
 from pathlib import Path
 
 import pytest
@@ -16,16 +18,57 @@ SAMPLES = REPO / "resources" / "samples"
 
 @pytest.fixture(autouse=True)
 def no_thread_left_running():
-    """Fail the test if a worker thread outlives it (after pytest-qt has closed the test's widgets)."""
-    yield
-    from fashion_desktop.ui.worker import running_threads
+    """Fail the test if a QThread it started outlives it (after pytest-qt has closed the test's widgets).
 
-    left = running_threads()
+    Every QThread counts, not only the app's workers: ``QThread.start`` is wrapped for the test's
+    duration (as napari's ``dangling_qthreads`` fixture does) to remember each thread and where it was
+    started. A thread that was asked to stop gets a moment to finish before it counts as left running.
+    """
+    from PySide6.QtCore import QThread
+
+    started: weakref.WeakKeyDictionary[QThread, str] = weakref.WeakKeyDictionary()
+    base_start = QThread.start
+
+    def start_and_remember(self, *args, **kwargs):
+        started[self] = _caller()
+        return base_start(self, *args, **kwargs)
+
+    QThread.start = start_and_remember  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        QThread.start = base_start  # type: ignore[method-assign]
+    left = []
+    for thread, where in list(started.items()):
+        try:
+            if thread.isRunning() and not (thread.isInterruptionRequested() and thread.wait(STOPPING_GRACE_MS)):
+                left.append((thread, where))
+        except RuntimeError:  # its C++ object is gone, so it is not running
+            continue
     if left:
-        names = ", ".join(t.objectName() for t in left)
-        for t in left:  # stop them so the next test starts clean
-            t.stop()
-        pytest.fail(f"test left worker threads running: {names}")
+        for thread, _ in left:  # stop them so the next test starts clean
+            thread.requestInterruption()
+            thread.quit()
+            stop = getattr(thread, "stop", None)  # ui.threads.LoopThread also wakes its loop
+            if callable(stop):
+                stop()
+            else:
+                thread.wait(5_000)
+        names = "; ".join(f"{t.objectName() or type(t).__name__} (started at {where})" for t, where in left)
+        pytest.fail(f"test left QThreads running: {names}")
+
+
+STOPPING_GRACE_MS = 2_000  # how long a thread told to stop may take to end after the test
+
+
+def _caller() -> str:
+    """Where the code that started a thread is: the innermost frame outside this file and Qt's wrappers."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    if frame is None:
+        return "?"
+    return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} ({frame.f_code.co_name})"
 
 
 @pytest.fixture
