@@ -27,7 +27,7 @@ GUIDE_FRACTION = 0.6  # side of the guide box as a share of the frame's shorter 
 class Frame:
     image: np.ndarray  # RGB uint8; never written to after it is handed out
     index: int  # 1, 2, 3, ... in the order read
-    captured: float  # time.monotonic() when it arrived
+    captured: float  # the reader's clock (time.monotonic() unless told otherwise) when it arrived
 
 
 def _signature(image: np.ndarray) -> bytes:
@@ -42,6 +42,10 @@ class FrameReader:
     again and again, each for ``stall_seconds``; and the end of a file. The first fault is stored in
     ``error``, passed to ``on_fault`` (from a reader thread) and ends reading; the source is released.
     ``on_frame`` is called from the reader thread with each new frame: keep it short.
+
+    ``clock`` dates frames and times faults (``time.monotonic`` by default); a test can give a fake
+    clock, so that "reported within 2 s" does not depend on how busy the machine is. Waiting
+    (``wait_for_frame``'s timeout, the pauses between checks) is always in real seconds.
     """
 
     def __init__(
@@ -51,8 +55,10 @@ class FrameReader:
         on_fault: Callable[[CameraError], None] | None = None,
         stall_seconds: float = STALL_SECONDS,
         first_frame_seconds: float = FIRST_FRAME_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.source = source
+        self.clock = clock
         self._on_frame = on_frame
         self._on_fault = on_fault
         self._stall = stall_seconds
@@ -62,8 +68,8 @@ class FrameReader:
         self._stop = threading.Event()
         self._done = threading.Event()  # the reader thread has released the source and ended
         self._error: CameraError | None = None
-        self._opened_at = 0.0
-        self._last_fresh = 0.0  # when the last new (not repeated) frame arrived
+        self._opened_at: float | None = None
+        self._last_fresh: float | None = None  # when the last new (not repeated) frame arrived
         self._failing_since: float | None = None
         self._thread = threading.Thread(target=self._run, name=f"FrameReader({source.name})", daemon=True)
         self._watchdog = threading.Thread(target=self._watch, name="FrameReaderWatchdog", daemon=True)
@@ -109,7 +115,7 @@ class FrameReader:
         interval = self.frame_interval
         if interval is None:
             return frame
-        due = interval - (time.monotonic() - frame.captured)
+        due = interval - (self.clock() - frame.captured)
         if due > within * interval:
             return frame
         newer = self.wait_for_frame(frame.index, timeout=max(0.0, due) + 0.25 * interval)
@@ -154,7 +160,7 @@ class FrameReader:
             except Exception as exc:  # a backend failing oddly is still "cannot open"
                 self._fail(CameraError(f"{self.source.name} cannot be opened ({type(exc).__name__}: {exc}).", "open"))
                 return
-            self._opened_at = time.monotonic()
+            self._opened_at = self.clock()
             self._read_loop()
         finally:
             try:
@@ -174,7 +180,7 @@ class FrameReader:
                 reason = f" ({type(exc).__name__}: {exc})"
             else:
                 reason = ""
-            now = time.monotonic()
+            now = self.clock()
             if not ok or image is None:
                 if self.source.ended:
                     self._fail(EndOfStream(f"{self.source.name} has ended. Choose Reconnect to play it again."))
@@ -182,7 +188,7 @@ class FrameReader:
                 if self._failing_since is None:
                     self._failing_since = now
                 # Before the first frame the watchdog's longer start-up allowance applies instead.
-                elif self._last_fresh and now - self._failing_since >= self._stall:
+                elif self._last_fresh is not None and now - self._failing_since >= self._stall:
                     self._fail(
                         CameraError(
                             f"{self.source.name} stopped delivering pictures{reason}: it may have been unplugged "
@@ -212,10 +218,10 @@ class FrameReader:
     def _watch(self) -> None:
         """Spot a source that hangs inside ``read`` or repeats one frame; the reader thread cannot see that."""
         while not self._stop.wait(0.1) and not self._done.is_set() and self._error is None:
-            if not self._opened_at:
+            if self._opened_at is None:
                 continue
-            now = time.monotonic()
-            if not self._last_fresh:
+            now = self.clock()
+            if self._last_fresh is None:
                 if now - self._opened_at >= self._first:
                     self._fail(
                         CameraError(

@@ -1,21 +1,22 @@
-"""Camera mode: a live picture classified as it comes, with the guide box, live bars, blur verdict and edges.
+"""Camera mode's widgets: the live picture with its guide box, the controls, the live bars, blur verdict and edges.
 
-The panel owns one *session* at a time: a ``core.live_camera.FrameReader`` (a plain thread that reads the
-camera and keeps only the newest frame) and a ``CameraWorker`` (a QThread that classifies the newest
-frame whenever it is free). The display takes the newest frame too, through a one-slot relay, so
-neither the screen nor the classifier ever builds a backlog. Faults end the session, release the
-camera and offer Reconnect. The model comes from outside (``classifier_provider``), so the main
-window's loaded model is shared.
+The panel shows what its one ``camera_session.CameraSession`` at a time (the source's reader and its
+classification worker) sends, and turns the buttons into calls on it. The display takes the newest
+frame when it is ready for one, so neither the screen nor the classifier ever builds a backlog.
+Faults end the session, release the camera and offer Reconnect. The model comes from outside
+(``classifier_provider``), so the main window's loaded model is shared.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -28,42 +29,25 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_desktop.ui.camera_chooser import NO_CAMERA, SCANNING, CameraChooser
+from fashion_desktop.ui.camera_session import CameraSession
 from fashion_desktop.ui.camera_view import LiveView
-from fashion_desktop.ui.camera_worker import (
-    CameraResult,
-    CameraWorker,
-    ClassifierProvider,
-    resolve_classifier,
-)
+from fashion_desktop.ui.camera_worker import CameraResult, ClassifierProvider, resolve_classifier
 from fashion_desktop.ui.live_stats import LiveStats
 from fashion_desktop.ui.result_panel import ResultPanel
 
 if TYPE_CHECKING:
     from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.core.live_camera import Frame
 
 __all__ = ["NO_CAMERA", "CameraPanel"]
-
-
-class _Relay(QObject):
-    """Carries the frame reader's events from its plain Python threads to the GUI thread."""
-
-    frame_ready = Signal()
-    fault = Signal(object, object)  # FrameReader, CameraError
-
-
-class _Session:
-    """One run of one source: its reader and its classification worker."""
-
-    def __init__(self, source, reader, worker: CameraWorker):
-        self.source, self.reader, self.worker = source, reader, worker
-        self.display_pending = False  # a frame_ready is on its way to the GUI: don't send another
 
 
 class CameraPanel(QWidget):
     """Live classification from a camera or a video file played as one.
 
     ``classifier_provider``: the loaded Classifier, or a callable returning it (None until one is
-    loaded: frames are then shown with blur and edges, but not classified).
+    loaded: frames are then shown with blur and edges, but not classified). ``clock`` dates frames and
+    times faults and lag (``time.monotonic``; tests give a fake one).
     """
 
     started = Signal(str)  # source name
@@ -84,22 +68,21 @@ class CameraPanel(QWidget):
         scan_cameras: bool = True,
         guide_fraction: float = 0.6,
         snapshot_dir: str | os.PathLike | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         super().__init__(parent)
+        self.clock = clock
         self.classifier_provider = classifier_provider
         self.guide_fraction = guide_fraction
         self.snapshot_dir = Path(snapshot_dir) if snapshot_dir else _default_snapshot_dir()
         self.last_result: CameraResult | None = None
         self.last_error = None  # core.frame_sources.CameraError of the last fault
         self._scan_on_show = scan_cameras
-        self._session: _Session | None = None
+        self._session: CameraSession | None = None
         self._last_source = None  # what Reconnect reopens
-        self._frozen_frame = None
-        self._shown_frame = None  # core.live_camera.Frame on screen
+        self._frozen_frame: Frame | None = None
+        self._shown_frame: Frame | None = None  # on screen
         self.stats = LiveStats()  # rates and lag, shown under the picture while live
-        self._relay = _Relay(self)
-        self._relay.frame_ready.connect(self._on_frame_ready)
-        self._relay.fault.connect(self._on_fault)
         self._rate_timer = QTimer(self)
         self._rate_timer.setInterval(500)
         self._rate_timer.timeout.connect(self._show_rates)
@@ -228,39 +211,21 @@ class CameraPanel(QWidget):
 
     def start_source(self, source) -> None:
         """Start live classification from ``source`` (a core.frame_sources.FrameSource); stops any current one."""
-        from fashion_desktop.core.live_camera import FrameReader
-
         self.stop()
         self._last_source = source
         self.last_error = None
         self.stats.clear()
-        session: _Session | None = None
-
-        relay = self._relay
-
-        def on_frame(_frame) -> None:  # reader thread: one signal in flight at most
-            if session is not None and not session.display_pending:
-                session.display_pending = True
-                try:
-                    relay.frame_ready.emit()
-                except RuntimeError:  # the panel was deleted without shutdown(); nobody is listening
-                    pass
-
-        def on_fault(error) -> None:  # reader or watchdog thread
-            try:
-                relay.fault.emit(reader, error)
-            except RuntimeError:
-                pass
-
-        reader = FrameReader(source, on_frame=on_frame, on_fault=on_fault)
-        worker = CameraWorker(reader, self._provide, self.guide_fraction, self.mirror_action.isChecked())
-        worker.result.connect(self._on_result)
-        worker.failed.connect(self._on_worker_failed)
-        worker.snapshot_saved.connect(self._on_snapshot_saved)
-        worker.snapshot_failed.connect(self._on_snapshot_failed)
-        session = self._session = _Session(source, reader, worker)
-        reader.start()
-        worker.start()
+        session = CameraSession(
+            source, self._provide, self.guide_fraction, self.mirror_action.isChecked(), self, clock=self.clock
+        )
+        session.frame_ready.connect(self._on_frame_ready)
+        session.fault.connect(self._on_fault)
+        session.result.connect(self._on_result)
+        session.failed.connect(self._on_worker_failed)
+        session.snapshot_saved.connect(self._on_snapshot_saved)
+        session.snapshot_failed.connect(self._on_snapshot_failed)
+        self._session = session
+        session.start()
         self.freeze_action.setChecked(False)
         self._shown_frame = None
         self.view.clear(f"Starting {source.name}…")
@@ -278,8 +243,8 @@ class CameraPanel(QWidget):
         session, self._session = self._session, None
         if session is None:
             return
-        session.worker.stop()
-        released = session.reader.stop(timeout=2.0)
+        released = session.stop(timeout=2.0)
+        session.deleteLater()  # not at once: one of its signals may be what led here
         self._rate_timer.stop()
         self._frozen_frame = self._shown_frame = None
         self.freeze_action.setChecked(False)
@@ -306,12 +271,11 @@ class CameraPanel(QWidget):
     # -- live frames and results ---------------------------------------------------------------------
     def _on_frame_ready(self) -> None:
         session = self._session
-        if session is None:
-            return
-        session.display_pending = False
+        if session is None or self.sender() is not session:
+            return  # from a session that has ended
+        frame = session.take_frame()
         if self._frozen_frame is not None:
             return
-        frame = session.reader.latest()
         if frame is None or frame.index == self.view.shown_index():
             return
         if not self.view.has_frame():  # the first picture
@@ -325,11 +289,11 @@ class CameraPanel(QWidget):
 
     def _on_result(self, result: CameraResult) -> None:
         session = self._session
-        if session is None or self.sender() is not session.worker:
+        if session is None or self.sender() is not session:
             return  # from a session that has ended
         if self._frozen_frame is not None and not result.frozen:
             return  # a live frame finished after Freeze was pressed
-        self.stats.result_shown(result.frame.captured)
+        self.stats.result_shown(result.frame.captured, self.clock())
         self.last_result = result
         self._show_result(result)
         self.result_shown.emit(result)
@@ -344,13 +308,13 @@ class CameraPanel(QWidget):
         self.message_label.setText("⚠ " + message)
         self.status.emit(message)
 
-    def _on_fault(self, reader, error) -> None:
+    def _on_fault(self, error) -> None:
         session = self._session
-        if session is None or session.reader is not reader:
+        if session is None or self.sender() is not session:
             return  # a fault of a session already stopped
         self._session = None
-        session.worker.stop()
-        session.reader.stop(timeout=0)  # the reader releases the camera itself; a hung driver must not hang us
+        session.stop(timeout=0)  # the reader releases the camera itself; a hung driver must not hang us
+        session.deleteLater()
         self.last_error = error
         self._rate_timer.stop()
         self._frozen_frame = None
@@ -370,7 +334,7 @@ class CameraPanel(QWidget):
         self.view.set_mirror(mirror)
         self.view.set_edges(None)  # the old edges face the other way; the next result brings new ones
         if self._session is not None:
-            self._session.worker.set_mirror(mirror)
+            self._session.set_mirror(mirror)
 
     def set_frozen(self, frozen: bool) -> None:
         if self.freeze_action.isChecked() != bool(frozen):
@@ -380,7 +344,7 @@ class CameraPanel(QWidget):
         if not frozen:
             self._frozen_frame = None
             if session is not None:
-                session.worker.freeze(None)
+                session.freeze(None)
                 self.view.set_message("")
             return
         frame = self._shown_frame  # hold exactly what is on screen
@@ -390,14 +354,14 @@ class CameraPanel(QWidget):
         self._frozen_frame = frame
         self.view.set_frame(frame.image, frame.index)
         self.view.set_message("Frozen: press Freeze again to go live.")
-        session.worker.freeze(frame)
+        session.freeze(frame)
 
     def save_snapshot(self) -> None:
         """Write the last classified frame (the frozen one, when frozen) and its result to ``snapshot_dir``."""
         if self._session is None:
             self.status.emit("Start the camera to take a snapshot.")
             return
-        self._session.worker.save_snapshot(self.snapshot_dir)
+        self._session.save_snapshot(self.snapshot_dir)
 
     def _on_snapshot_saved(self, path: str) -> None:
         self.message_label.setText(f"Snapshot saved: {path}")

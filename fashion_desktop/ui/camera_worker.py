@@ -43,8 +43,8 @@ class CameraResult:
     smoothed: Prediction | None  # of the smoothed probabilities (None without a model)
     edge_layer: QImage  # guide-box sized, transparent except the edges
     model_input: QImage  # 28x28 gray
-    started: float  # time.monotonic() when the worker took the frame
-    finished: float  # time.monotonic() when the result was ready
+    started: float  # the worker's clock (the reader's: time.monotonic() by default) when it took the frame
+    finished: float  # the same clock when the result was ready
     frozen: bool = False  # the analysis of a frozen frame (not smoothed)
     smoothed_known: KnownReport | None = None  # of the smoothed probabilities
 
@@ -116,11 +116,14 @@ class CameraWorker(ThreadWorker):
         smoothing_seconds: float = 0.12,
         prefer_fresh: bool = True,
         parent: QObject | None = None,
+        clock: Callable[[], float] | None = None,
     ):
         """``prefer_fresh``: when the next frame is due within 30 % of a frame interval, wait for it
         rather than take the nearly stale newest one (FrameReader.next_if_soon): a few % fewer
-        classifications, results about a quarter-frame fresher."""
+        classifications, results about a quarter-frame fresher. ``clock`` times the results; by
+        default the reader's own, so that a result's latency compares times of one clock."""
         super().__init__(parent)
+        self._clock: Callable[[], float] = clock if clock is not None else getattr(reader, "clock", time.monotonic)
         self._reader = reader
         self._provider = classifier_provider
         self._guide_fraction = guide_fraction
@@ -201,7 +204,7 @@ class CameraWorker(ThreadWorker):
         from fashion_desktop.core.live_camera import crop_to_guide, guide_rect
         from fashion_desktop.ui import display
 
-        started = time.monotonic()
+        started = self._clock()
         mirrored = self._mirror
         image = frame.image
         guide = guide_rect(image.shape[1], image.shape[0], self._guide_fraction)
@@ -227,7 +230,7 @@ class CameraWorker(ThreadWorker):
             edge_layer=display.to_qimage(edge_layer(analysis.edges)),
             model_input=display.to_qimage(analysis.model_input),
             started=started,
-            finished=time.monotonic(),
+            finished=self._clock(),
             frozen=frozen,
             smoothed_known=smoothed_known,
         )
