@@ -7,6 +7,7 @@ little jitter and sensor-like noise, so no two frames are identical, as with a r
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,22 +94,62 @@ def still_frame(item: np.ndarray, seed: int = 0) -> np.ndarray:
     return cv2.cvtColor(item_frame(item, _room(rng), rng), cv2.COLOR_BGR2RGB)
 
 
-class CountingVideo(VideoFileSource):
-    """A video source that counts how often it was opened and released."""
+class FakeClock:
+    """A monotonic clock for the camera tests that moves only when told, so that no assertion depends on
+    how busy the machine is: ``advance(seconds)``, and ``tick()`` (by ``step``), which the sources below
+    call once per read: with ``step=1 / fps`` time passes one frame interval per frame read."""
 
-    def __init__(self, path, **kwargs):
+    def __init__(self, start: float = 1000.0, step: float = 0.0):
+        self._now = float(start)
+        self.step = float(step)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def tick(self) -> None:
+        self.advance(self.step)
+
+
+class CountingVideo(VideoFileSource):
+    """A video source that counts how often it was opened and released, and when each frame was read.
+
+    ``clock``: a FakeClock that the source ticks on every read (the reader is given the same clock);
+    by default the real ``time.monotonic``.
+    """
+
+    def __init__(self, path, clock: FakeClock | None = None, **kwargs):
         super().__init__(path, **kwargs)
+        self.clock = clock
         self.opened = self.closed = 0
         self.reads_since_open = 0
+        self.read_times: list[float] = []  # since the last open: when the n-th frame's read returned
+
+    def now(self) -> float:
+        return self.clock() if self.clock is not None else time.monotonic()
 
     def open(self) -> None:
         super().open()
         self.opened += 1
         self.reads_since_open = 0
+        self.read_times = []
+
+    def _tick(self) -> None:
+        if self.clock is not None:
+            self.clock.tick()
 
     def read(self):
         self.reads_since_open += 1
-        return super().read()
+        self._tick()
+        ok, frame = super().read()
+        if ok:
+            self.read_times.append(self.now())
+        return ok, frame
 
     def close(self) -> None:
         if self._capture is not None:
@@ -126,6 +167,7 @@ class FailingVideo(CountingVideo):
 
     def read(self):
         if self.reads_since_open >= self.good:
-            self.failing_since = self.failing_since or time.monotonic()
+            self._tick()
+            self.failing_since = self.failing_since or self.now()
             return False, None
         return super().read()

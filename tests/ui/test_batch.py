@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import threading
 
 from PySide6.QtCore import Qt
 from ui_helpers import wait_for_result
@@ -19,14 +20,26 @@ def _folder_of_copies(folder, sample_paths, n):
     return folder
 
 
-def test_cancel_stops_a_long_batch(qtbot, window, sample_paths, tmp_path):
+def test_cancel_stops_a_long_batch(qtbot, window, sample_paths, tmp_path, monkeypatch):
+    from fashion_desktop.core import analysis
+
+    analyze_files, cancelled = analysis.analyze_files, threading.Event()
+
+    def second_row_waits_for_cancel(*args, **kwargs):  # so the test does not race the batch, however fast
+        for n, item in enumerate(analyze_files(*args, **kwargs)):
+            if n == 1:
+                assert cancelled.wait(30)
+            yield item
+
+    monkeypatch.setattr(analysis, "analyze_files", second_row_waits_for_cancel)
     folder = _folder_of_copies(tmp_path / "many", sample_paths, 60)
     window.start_batch([folder], "many")
     qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1, timeout=30_000)
     window.batch_panel.cancel_button.click()
-    qtbot.waitUntil(lambda: not window.batch_panel.is_running(), timeout=10_000)
-    qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Cancelled"), timeout=5_000)
-    assert 1 <= len(window.batch_panel.rows()) < 60
+    cancelled.set()
+    qtbot.waitUntil(lambda: not window.batch_panel.is_running(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.batch_panel.title.text().startswith("Cancelled"), timeout=10_000)
+    assert len(window.batch_panel.rows()) == 2  # the row under way when Cancel was pressed is the last
     assert not window.batch_panel.cancel_button.isEnabled()
 
 

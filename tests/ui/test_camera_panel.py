@@ -1,21 +1,23 @@
 """Camera mode with the real model and real widgets: a video written here plays as the camera.
 
 Faulty cameras are real video sources that start failing after some frames, as an unplugged webcam
-does. Every test also checks (through the ui conftest) that no worker QThread outlives it.
+does. Every test also checks (through the ui conftest) that no QThread outlives it. Nothing here asserts
+on how long something took by the wall clock: fault timing runs on a FakeClock that moves one frame
+interval per frame read, and "no backlog" is checked against the order in which frames were read.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import sys
 import threading
-import time
 from collections import Counter
 
 import cv2
 import numpy as np
 import pytest
-from camera_video import CountingVideo, FailingVideo, still_frame, write_item_video
+from camera_video import CountingVideo, FailingVideo, FakeClock, still_frame, write_item_video
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QStackedWidget
 
@@ -24,7 +26,7 @@ from fashion_desktop.core.analysis import analyze
 from fashion_desktop.core.frame_sources import VideoFileSource
 from fashion_desktop.core.live_camera import crop_to_guide
 from fashion_desktop.ui.camera_panel import NO_CAMERA, CameraPanel
-from fashion_desktop.ui.worker import running_threads
+from fashion_desktop.ui.threads import running_threads
 
 FPS = 30.0
 SECONDS_PER_ITEM = 1.2
@@ -56,14 +58,29 @@ def video(tmp_path_factory, items):
 
 
 @pytest.fixture
-def panel(qtbot, classifier, tmp_path):
-    panel = CameraPanel(classifier, scan_cameras=False, snapshot_dir=tmp_path / "snaps")
-    qtbot.addWidget(panel)
-    panel.resize(900, 560)
-    panel.show()
-    qtbot.waitExposed(panel)
-    yield panel
-    panel.shutdown()
+def make_panel(qtbot, classifier, tmp_path):
+    """A shown CameraPanel with the real model (``CameraPanel``'s keywords, e.g. ``clock``, pass through)."""
+    made = []
+
+    def make(**kwargs):
+        kwargs.setdefault("scan_cameras", False)
+        kwargs.setdefault("snapshot_dir", tmp_path / "snaps")
+        panel = CameraPanel(classifier, **kwargs)
+        qtbot.addWidget(panel)
+        panel.resize(900, 560)
+        panel.show()
+        qtbot.waitExposed(panel)
+        made.append(panel)
+        return panel
+
+    yield make
+    for panel in made:
+        panel.shutdown()
+
+
+@pytest.fixture
+def panel(make_panel):
+    return make_panel()
 
 
 def reader_threads() -> list[threading.Thread]:
@@ -76,13 +93,19 @@ def collect(panel) -> list:
     return results
 
 
+def newest_read_by(source: CountingVideo, t: float) -> int:
+    """The index of the newest frame whose read had returned at ``t`` (frame n is the n-th read)."""
+    return bisect.bisect_right(source.read_times, t)
+
+
 def test_results_follow_the_item_shown(qtbot, panel, video, classifier):
     path, segments = video
     results = collect(panel)
     painted: list[int] = []
     panel.view.frame_painted.connect(painted.append)
-    with qtbot.waitSignal(panel.fault, timeout=30_000) as ended:  # the video plays to its end
-        panel.start_source(VideoFileSource(path))
+    source = CountingVideo(path)
+    with qtbot.waitSignal(panel.fault, timeout=60_000) as ended:  # the video plays to its end
+        panel.start_source(source)
     assert "has ended" in ended.args[0]
     assert not panel.is_running()
     settle = round(SETTLE_S * FPS)
@@ -104,12 +127,18 @@ def test_results_follow_the_item_shown(qtbot, panel, video, classifier):
     assert panel.results.bars.shown()[0][0] == last.prediction.label
     assert panel.results.blur.verdict() in ("sharp", "blurry")
     assert panel.results.model_input.image() is not None
-    # Display ran at the video's rate and skipped nothing big; results skipped stale frames, never queued.
+    # The display and the classifier took the newest frame each time, never a queue of old ones. (How many
+    # frames reach the screen, and how fast, is machine speed: benchmarks/camera.py measures that.)
     total = segments[-1].last + 1
-    assert len(set(painted)) >= 0.7 * total
+    qtbot.waitUntil(lambda: painted and painted[-1] == total, timeout=10_000)  # the last frame was shown
+    assert painted == sorted(set(painted))
     indices = [r.frame.index for r in results]
     assert indices == sorted(set(indices))
-    assert all(r.latency_ms < 1000 for r in results)
+    for before, after in zip(results, results[1:]):
+        # Frame n-1 was published before frame n was read, so when a result was ready, every frame but
+        # the very newest read by then was there to take: the next result is of one of those or newer.
+        assert after.frame.index >= newest_read_by(source, before.finished) - 1, (before.frame.index, after)
+    assert all(r.started >= r.frame.captured and r.finished >= r.started for r in results)
 
 
 def test_stop_releases_the_camera_and_start_works_again(qtbot, panel, video):
@@ -151,22 +180,24 @@ def test_end_of_the_video_offers_reconnect(qtbot, panel, video):
     panel.stop()
 
 
-def test_a_camera_that_stops_delivering_is_reported_within_2s(qtbot, panel, video):
+def test_a_camera_that_stops_delivering_is_reported_within_2s(qtbot, make_panel, video):
     path, _ = video
-    source = FailingVideo(path, good=20)
+    clock = FakeClock(step=1 / FPS)  # one frame interval per read, whatever the machine's load
+    panel = make_panel(clock=clock)
+    source = FailingVideo(path, good=20, clock=clock)
     results = collect(panel)
-    with qtbot.waitSignal(panel.fault, timeout=15_000) as fault:
+    with qtbot.waitSignal(panel.fault, timeout=30_000) as fault:
         panel.start_source(source)
-    noticed = time.monotonic()
+    noticed = clock()  # reading ended with the fault: the clock stands still since
     assert "stopped delivering pictures" in fault.args[0]
-    assert noticed - source.failing_since < 2.0
+    assert 1.5 <= noticed - source.failing_since < 2.0
     assert source.closed == 1  # released
     assert not running_threads()
     assert results  # it worked until it failed
     assert panel.reconnect_button.isVisible()
     assert "stopped delivering" in panel.message_label.text()
     count = len(results)
-    with qtbot.waitSignal(panel.fault, timeout=15_000):  # Reconnect opens it again; it fails again
+    with qtbot.waitSignal(panel.fault, timeout=30_000):  # Reconnect opens it again; it fails again
         panel.reconnect()
     assert source.opened == 2 and source.closed == 2
     assert len(results) > count

@@ -26,16 +26,31 @@ def test_mailbox_keeps_only_the_newest_item():
     assert box.take() is None  # closed: waiting items are dropped, nobody blocks
 
 
-def test_fast_repeated_requests_compute_only_the_latest(qtbot, window, sample_paths):
+def test_fast_repeated_requests_compute_only_the_latest(qtbot, window, sample_paths, monkeypatch):
+    from fashion_desktop.ui import display
+
+    analyze_for_display, busy, go_on = display.analyze_for_display, threading.Event(), threading.Event()
+
+    def first_one_waits(source, classifier):  # the burst comes while the worker is busy, however fast it is
+        if not busy.is_set():
+            busy.set()
+            assert go_on.wait(30)
+        return analyze_for_display(source, classifier)
+
+    monkeypatch.setattr(display, "analyze_for_display", first_one_waits)
     computed = []
     window.worker.finished.connect(lambda r: computed.append(r.request_id))
-    for i in range(40):  # faster than anyone clicks: no event loop turn between them
+    window.open_path(sample_paths[0])
+    first = window._latest_request
+    assert busy.wait(30)
+    for i in range(1, 40):  # faster than anyone clicks: no event loop turn between them
         window.open_path(sample_paths[i % len(sample_paths)])
+    go_on.set()
     last = sample_paths[39 % len(sample_paths)]
     result = wait_for_result(qtbot, window, last.name)
     qtbot.wait(300)  # anything still queued would arrive now
-    assert result.request_id == window._latest_request == max(computed)
-    assert len(computed) <= 3  # the one already running when the burst began, maybe one more, the last
+    assert computed == [first, result.request_id]  # the one under way, then only the latest
+    assert result.request_id == window._latest_request
     assert window.last_result is result
 
 

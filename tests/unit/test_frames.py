@@ -1,7 +1,8 @@
 """Frame sources, the newest-frame reader and its fault detection, the guide crop and the smoother (no Qt).
 
 Videos are real files written here with cv2.VideoWriter; faulty sources are real video sources that
-start failing, freeze or hang after some frames, as an unplugged or stuck webcam does.
+start failing, freeze or hang after some frames, as an unplugged or stuck webcam does. The fault timing
+runs on a FakeClock that the test (or each frame read) moves, so no assertion depends on the machine's load.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from camera_video import CountingVideo, FailingVideo, write_item_video
+from camera_video import CountingVideo, FailingVideo, FakeClock, write_item_video
 
 from fashion_desktop.core.frame_sources import (
     CameraError,
@@ -27,6 +28,8 @@ from fashion_desktop.core.frame_sources import (
 from fashion_desktop.core.live_camera import FrameReader, ProbabilitySmoother, crop_to_guide, guide_rect
 
 FPS = 30.0
+WAIT_S = 30.0  # generous: waiting for something that must happen, never a measurement
+GLANCE_S = 0.3  # for what must *not* happen: the watchdog looks every 0.1 s
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,8 @@ class FrozenVideo(CountingVideo):
     def read(self):
         if self.reads_since_open >= self.good and self._last is not None:
             self.reads_since_open += 1
-            self.frozen_since = self.frozen_since or time.monotonic()
+            self._tick()
+            self.frozen_since = self.frozen_since or self.now()
             time.sleep(1 / FPS)
             return True, self._last.copy()
         ok, frame = super().read()
@@ -72,24 +76,51 @@ class HangingVideo(CountingVideo):
 
     def read(self):
         if self.reads_since_open >= self.good:
-            self.hanging_since = self.hanging_since or time.monotonic()
+            self.hanging_since = self.hanging_since or self.now()
             self.release.wait(30)
             return False, None
         return super().read()
 
 
-def run_until_fault(source, timeout: float = 10.0) -> tuple[FrameReader, CameraError, float]:
+def start_reader(source, **kwargs) -> tuple[FrameReader, list[tuple[CameraError, float]], threading.Event]:
+    """A started reader on ``source``'s clock, the faults it reported with the clock's time, and an event set on one."""
     faults: list[tuple[CameraError, float]] = []
     got = threading.Event()
 
     def on_fault(error):
-        faults.append((error, time.monotonic()))
+        faults.append((error, reader.clock()))
         got.set()
 
-    reader = FrameReader(source, on_fault=on_fault)
+    reader = FrameReader(source, on_fault=on_fault, clock=getattr(source, "now", time.monotonic), **kwargs)
     reader.start()
+    return reader, faults, got
+
+
+def run_until_fault(source, timeout: float = WAIT_S) -> tuple[FrameReader, CameraError, float]:
+    reader, faults, got = start_reader(source)
     assert got.wait(timeout), "no fault reported"
     return reader, faults[0][0], faults[0][1]
+
+
+def wait_for(condition, timeout: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def fault_after_stall(source, clock: FakeClock, since: str) -> tuple[FrameReader, CameraError, float]:
+    """Start a reader; once ``source.<since>`` is set (the fault began), move the clock 1.4 s on: no fault
+    yet; then 0.2 s more: the fault. Returns the reader, the fault and how long after ``since`` it came."""
+    reader, faults, got = start_reader(source)
+    wait_for(lambda: getattr(source, since) is not None)
+    clock.advance(1.4)
+    time.sleep(GLANCE_S)
+    assert not faults, f"reported before the stall time: {faults}"
+    clock.advance(0.2)
+    assert got.wait(WAIT_S), "no fault reported"
+    error, at = faults[0]
+    return reader, error, at - getattr(source, since)
 
 
 def test_video_file_source_delivers_rgb_frames_and_ends(video):
@@ -171,12 +202,12 @@ def test_reader_keeps_only_the_newest_frame(video):
     reader = FrameReader(source)
     reader.start()
     try:
-        first = reader.wait_for_frame(0, timeout=5)
+        first = reader.wait_for_frame(0, timeout=WAIT_S)
         assert first is not None
-        time.sleep(0.3)  # a slow consumer
+        wait_for(lambda: reader.frames_read > first.index + 5)  # a slow consumer takes nothing meanwhile
         newest = reader.latest()
         assert newest.index > first.index + 5  # frames read meanwhile were replaced, not queued
-        taken = reader.wait_for_frame(newest.index, timeout=5)
+        taken = reader.wait_for_frame(newest.index, timeout=WAIT_S)
         assert taken is not None and taken.index > newest.index
         assert taken.captured >= newest.captured
         assert reader.wait_for_frame(10**9, timeout=0.05) is None  # nothing newer: times out
@@ -199,31 +230,33 @@ def test_end_of_a_video_is_reported_and_the_file_released(video):
 
 
 def test_a_source_whose_reads_start_failing_is_detected_within_2s(video):
-    source = FailingVideo(video, good=20)
+    source = FailingVideo(video, good=20, clock=FakeClock(step=1 / FPS))  # time: one interval a read
     reader, error, at = run_until_fault(source)
     assert error.reason == "failed"
     assert "stopped delivering pictures" in str(error) and "Reconnect" in str(error)
-    assert at - source.failing_since < 2.0
+    assert 1.5 <= at - source.failing_since < 2.0
     assert reader.stop(timeout=2)
     assert source.closed == 1
 
 
 def test_a_frozen_camera_is_detected_within_2s(video):
-    source = FrozenVideo(video, good=10)
-    reader, error, at = run_until_fault(source)
+    clock = FakeClock()
+    source = FrozenVideo(video, good=10, clock=clock)
+    reader, error, after = fault_after_stall(source, clock, "frozen_since")
     assert error.reason == "frozen"
     assert "same picture over and over" in str(error)
-    assert at - source.frozen_since < 2.0
+    assert 1.5 <= after < 2.0
     assert reader.stop(timeout=2)
     assert source.closed == 1
 
 
 def test_a_read_that_hangs_is_detected_within_2s(video):
-    source = HangingVideo(video, good=10)
-    reader, error, at = run_until_fault(source)
+    clock = FakeClock()
+    source = HangingVideo(video, good=10, clock=clock)
+    reader, error, after = fault_after_stall(source, clock, "hanging_since")
     assert error.reason == "timeout"
-    assert "stopped responding" in str(error)
-    assert at - source.hanging_since < 2.0
+    assert "stopped responding: no picture for 1.6 s" in str(error)
+    assert 1.5 <= after < 2.0
     assert not reader.stop(timeout=0.1)  # the read is still stuck: stop does not wait for it forever
     source.release.set()  # the driver returns at last: the source is released then
     assert reader.stop(timeout=5)
@@ -296,31 +329,61 @@ def test_frames_module_imports_without_qt_or_tensorflow():
 
 
 def test_a_camera_that_never_sends_a_picture_is_reported_after_the_start_up_allowance(video):
-    source = FailingVideo(video, good=0)
-    start = time.monotonic()
-    reader = FrameReader(source, first_frame_seconds=0.5)
-    reader.start()
-    assert reader.wait_for_frame(0, timeout=5) is None
-    deadline = time.monotonic() + 5
-    while reader.error is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    clock = FakeClock()
+    source = FailingVideo(video, good=0, clock=clock)
+    reader, faults, got = start_reader(source, first_frame_seconds=0.5)
+    wait_for(lambda: source.failing_since is not None)  # opened, and reading nothing
+    clock.advance(1.4)  # past the 0.5 s asked for, but never less than the stall time (1.5 s)
+    time.sleep(GLANCE_S)
+    assert reader.error is None
+    clock.advance(0.2)
+    assert got.wait(WAIT_S)
     assert reader.error is not None and reader.error.reason == "timeout"
     assert "opened but sent no picture" in str(reader.error)
-    assert time.monotonic() - start >= 1.5  # never less than the stall time, even with a shorter allowance
     assert reader.stop(timeout=2)
     assert source.closed == 1
 
 
+class SteppedVideo(CountingVideo):
+    """A camera whose every read waits until the test lets one more frame through (``deliver``), or
+    until ``let_go``, after which reads no longer wait."""
+
+    def __init__(self, path, **kwargs):
+        super().__init__(path, loop=True, realtime=False, **kwargs)
+        self._permits = threading.Semaphore(0)
+        self._free = threading.Event()
+
+    def deliver(self, frames: int = 1) -> None:
+        for _ in range(frames):
+            self._permits.release()
+
+    def let_go(self) -> None:
+        self._free.set()
+        self._permits.release()  # wakes a read that is waiting now
+
+    def read(self):
+        if not self._free.is_set() and not self._permits.acquire(timeout=WAIT_S):
+            return False, None
+        return super().read()
+
+
 def test_a_slow_consumer_waits_for_a_frame_that_is_about_to_arrive(video):
-    reader = FrameReader(VideoFileSource(video, loop=True))
-    reader.start()
+    interval = 1 / FPS
+    clock = FakeClock(step=interval)  # frames arrive exactly one interval apart
+    source = SteppedVideo(video, clock=clock)
+    reader, _, _ = start_reader(source)
     try:
-        frame = reader.wait_for_frame(0, timeout=5)
-        while frame.index < 8:
-            frame = reader.wait_for_frame(frame.index, timeout=5)
-        assert reader.frame_interval == pytest.approx(1 / FPS, rel=0.3)
+        source.deliver(8)
+        wait_for(lambda: reader.frames_read == 8)
+        frame = reader.latest()
+        assert frame.index == 8
+        assert reader.frame_interval == pytest.approx(interval)
         assert reader.next_if_soon(frame) is frame  # just arrived: taken at once
-        time.sleep(0.8 * reader.frame_interval)  # now nearly a whole interval old
-        assert reader.next_if_soon(frame).index > frame.index  # the next one, a moment later
+        clock.step = 0.0
+        clock.advance(0.8 * interval)  # now nearly a whole interval old, and the next one is coming
+        source.deliver(1)
+        wait_for(lambda: reader.frames_read == 9)
+        assert reader.next_if_soon(frame).index == 9  # the next one, not the nearly stale one
     finally:
+        source.let_go()  # the read under way returns; stopping ends the loop after it
         assert reader.stop()
