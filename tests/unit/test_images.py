@@ -6,7 +6,6 @@ import os
 import struct
 import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -356,24 +355,32 @@ def _bomb_headers() -> dict[str, bytes]:
     }
 
 
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """The decoder fails the test if it is called: a refusal must come from the header alone (which is
+    what makes it quick, whatever the machine's load)."""
+
+    def decoder_called(*args, **kwargs):
+        raise AssertionError("the picture was decoded")
+
+    for name in ("imdecodeWithMetadata", "imdecode", "imread"):
+        monkeypatch.setattr(cv2, name, decoder_called)
+
+
 @pytest.mark.parametrize("kind", sorted(_bomb_headers()))
-def test_decompression_bomb_header_is_refused_before_decoding(tmp_path: Path, kind: str) -> None:
-    start = time.perf_counter()
+def test_decompression_bomb_header_is_refused_before_decoding(tmp_path: Path, kind: str, no_decoding) -> None:
     message = refusal(write(tmp_path, f"bomb.{kind}", _bomb_headers()[kind]))
-    assert time.perf_counter() - start < 0.2
     assert f"bomb.{kind} is too large to open" in message and "megapixels" in message
 
 
-def test_real_png_bomb_is_refused_quickly(tmp_path: Path) -> None:
+def test_real_png_bomb_is_refused_quickly(tmp_path: Path, no_decoding) -> None:
     # A valid 8000 x 8000 PNG of zeros: ~190 KB on disk, 192 MB once decoded.
     side, packer = 8000, zlib.compressobj(9)
     row = bytes(1 + 3 * side)
     idat = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
     path = write(tmp_path, "bomb.png", png_header(side, side, idat))
     assert path.stat().st_size < 1_000_000 and side * side > MAX_PIXELS
-    start = time.perf_counter()
-    assert "megapixels" in refusal(path)
-    assert time.perf_counter() - start < 0.1
+    assert "megapixels" in refusal(path)  # from its header: never decoded
 
 
 def test_other_source_types_are_a_programming_error() -> None:
