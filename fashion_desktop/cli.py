@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -127,32 +126,13 @@ def _table_line(row: dict, top_k: int) -> str:
     return line
 
 
-CSV_FIELDS = ["path", "label", "index", "confidence", "known", "blur_score", "blur_threshold", "blurry", "error"] + [
-    f"p_{name}" for name in CLASS_NAMES
-]
-
-
-def _csv_text(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        if "error" in r:
-            writer.writerow({"path": r["path"], "error": r["error"]})
-            continue
-        flat = {k: r[k] for k in ("path", "label", "index", "confidence", "known")}
-        flat.update(blur_score=r["blur"]["score"], blur_threshold=r["blur"]["threshold"], blurry=r["blur"]["blurry"])
-        flat.update({f"p_{n}": p for n, p in zip(CLASS_NAMES, r["probabilities"])})
-        writer.writerow(flat)
-    return buf.getvalue()
-
-
 def _write_csv(target: Path, rows: list[dict]) -> None:
     """Write the CSV atomically. UTF-8, except that a file name which is not UTF-8 keeps its own bytes
     (surrogateescape), so the name in the file is the name on disk."""
     from fashion_desktop.core.atomic import atomic_write  # noqa: PLC0415
+    from fashion_desktop.core.serialize import csv_text  # noqa: PLC0415
 
-    data = _csv_text(rows).encode("utf-8", "surrogateescape")
+    data = csv_text(rows).encode("utf-8", "surrogateescape")
     atomic_write(target, lambda tmp: tmp.write_bytes(data))
 
 

@@ -35,3 +35,7 @@ def resource_path(*parts: str) -> Path:
 
 def model_dir() -> Path:
     return resource_path("model")
+
+
+def segmenter_dir() -> Path:
+    return resource_path("segmenter")

@@ -11,7 +11,7 @@ from pathlib import Path
 from training.data import DataError
 from training.train import DEFAULT_OUT, TrainConfig
 
-SUBCOMMANDS = ("train", "evaluate", "imbalance")
+SUBCOMMANDS = ("train", "evaluate", "imbalance", "segmenter")
 
 
 def _classes(text: str) -> list[int]:
@@ -57,6 +57,15 @@ def _common(p: argparse.ArgumentParser) -> None:
         "trained on together with Fashion-MNIST, part held out for measuring",
     )
     p.add_argument(
+        "--extra-photos",
+        help="a second photo folder in the same layout (clothing-dataset-extra); its held-out part is scored apart",
+    )
+    p.add_argument(
+        "--ccp",
+        help="the CCP folder: worn garments cut by their true masks are trained on (held-out part scored apart)",
+    )
+    p.add_argument("--ccp-variants", type=int, default=d.ccp_variants, help="re-takes of each CCP garment")
+    p.add_argument(
         "--photo-variants",
         type=int,
         default=d.photo_variants,
@@ -92,6 +101,21 @@ def parser() -> argparse.ArgumentParser:
     i.set_defaults(arch="seed", epochs=10)
     i.add_argument("--ratio", type=float, default=100.0)
     i.add_argument("--strategies", default="none,logit-adjust,weights")
+    from training.segmenter import DEFAULT_OUT as SEGMENTER_OUT
+    from training.segmenter import SegmenterConfig
+
+    g = sub.add_parser("segmenter", help="train the garment segmenter on the CCP photos and install it")
+    s = SegmenterConfig()
+    g.add_argument("--ccp", default=s.ccp, help=f"the CCP folder (default {s.ccp})")
+    g.add_argument("--epochs", type=int, default=s.epochs)
+    g.add_argument("--variants", type=int, default=s.variants, help="augmented versions of each photo per epoch")
+    g.add_argument("--batch-size", type=int, default=s.batch_size)
+    g.add_argument("--lr", type=float, default=s.learning_rate, dest="learning_rate")
+    g.add_argument("--width", type=int, default=s.width, help="channels of the first block")
+    g.add_argument("--seed", type=int, default=s.seed)
+    g.add_argument("--photos", help="flat-lay photos (clothing-dataset-small's layout) to learn 'no person' from")
+    g.add_argument("--photos-per-epoch", type=int, default=s.photos_per_epoch)
+    g.add_argument("--out", type=Path, default=SEGMENTER_OUT, help=f"output folder (default {SEGMENTER_OUT})")
     return top
 
 
@@ -106,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "segmenter":
+            from training.segmenter import SegmenterConfig
+            from training.segmenter import run as run_segmenter
+
+            fields = {k: v for k, v in vars(args).items() if k in SegmenterConfig.__dataclass_fields__}
+            run_segmenter(SegmenterConfig(**fields), args.out, command)
+            return 0
         cfg_fields = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
         cfg = TrainConfig(**cfg_fields)
         if args.command == "imbalance":

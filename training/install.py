@@ -125,7 +125,7 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
+def save_outputs(out_dir: Path, shipped, meta: dict, cm=None, report_md_fn=None) -> dict:
     """Install a new model in ``out_dir``: its weights, model.json, report.md and confusion_matrix.png.
 
     The loader reads model.json and then the weights file it names, checking the file's sha256. So the
@@ -137,6 +137,7 @@ def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
     the save before anything changed or after all of it; a kill can leave a staging folder or unnamed
     weights, which the next save removes (``remove_leftovers``) and build.spec does not bundle.
     The folder's imbalance study is folded into model.json before the commit, so it is never missing.
+    Without ``cm`` and ``report_md_fn`` (the segmenter) only the weights and model.json are installed.
     """
     from training.report import confusion_png
 
@@ -157,8 +158,11 @@ def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
         }
         meta = _with_imbalance_study(meta, out_dir)
         (staged / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        (staged / "confusion_matrix.png").write_bytes(confusion_png(cm))
-        (staged / "report.md").write_text(report_md_fn(meta), encoding="utf-8")
+        docs = []
+        if cm is not None and report_md_fn is not None:
+            (staged / "confusion_matrix.png").write_bytes(confusion_png(cm))
+            (staged / "report.md").write_text(report_md_fn(meta), encoding="utf-8")
+            docs = ["confusion_matrix.png", "report.md"]
         for f in staged.iterdir():
             f.chmod(0o644)
             _fsync(f)
@@ -168,7 +172,7 @@ def save_outputs(out_dir: Path, shipped, meta: dict, cm, report_md_fn) -> dict:
             _fsync(out_dir)
             os.replace(staged / "model.json", out_dir / "model.json")  # the commit point
             _fsync(out_dir)
-            for doc in ("confusion_matrix.png", "report.md"):
+            for doc in docs:
                 os.replace(staged / doc, out_dir / doc)
             if previous and previous != name and MODEL_FILE.fullmatch(previous):
                 (out_dir / previous).unlink(missing_ok=True)

@@ -41,6 +41,14 @@ FOLDER_CLASSES: dict[str, tuple[int, ...]] = {
     "hat": (),
     "shorts": (),
     "skirt": (),
+    # clothing-dataset-extra's finer folders (its README); its other, not-sure, skip and unlabelled are left out
+    "polo": (0,),
+    "undershirt": (0,),
+    "top": (0,),
+    "hoodie": (2, 4),  # a zip hoodie is closer to a coat
+    "blouse": (6,),
+    "blazer": (4,),
+    "body": (),  # baby bodysuits and sleepsuits: none of the ten
 }
 UNKNOWN_FOLDERS = frozenset(k for k, v in FOLDER_CLASSES.items() if not v)
 

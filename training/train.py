@@ -34,6 +34,9 @@ class TrainConfig:
     subset: int | None = None
     data_dir: str | None = None
     photos: str | None = None
+    extra_photos: str | None = None  # a second collection in the same layout (clothing-dataset-extra)
+    ccp: str | None = None  # CCP photos: garments as worn, cut by their true masks
+    ccp_variants: int = 3
     photo_variants: int = 7
     photo_like_prob: float = 0.2
     outlier_weight: float = 1.0
@@ -108,11 +111,25 @@ def load_photos(cfg: TrainConfig):
         return None
     from training.photos import find_photos, prepare_photos
 
-    photos = find_photos(cfg.photos, held_out=False)
-    inputs = prepare_photos(photos, cfg.photo_variants, cfg.seed, CACHE_DIR)
-    versions = inputs.shape[1]
-    print(f"photos: {len(photos.paths)} training photos x {versions} versions from {cfg.photos}", file=sys.stderr)
-    return inputs.reshape(-1, 28, 28), np.repeat(photos.targets(), versions, axis=0)
+    xs, ys = [], []
+    for root in filter(None, (cfg.photos, cfg.extra_photos)):
+        photos = find_photos(root, held_out=False)
+        inputs = prepare_photos(photos, cfg.photo_variants, cfg.seed, CACHE_DIR)
+        versions = inputs.shape[1]
+        print(f"photos: {len(photos.paths)} training photos x {versions} versions from {root}", file=sys.stderr)
+        xs.append(inputs.reshape(-1, 28, 28))
+        ys.append(np.repeat(photos.targets(), versions, axis=0))
+    if cfg.ccp:
+        from training.ccp import garment_crops
+
+        crops, classes = garment_crops(cfg.ccp, False, cfg.ccp_variants, cfg.seed, CACHE_DIR)
+        print(f"CCP: {len(classes)} worn garments x {crops.shape[1]} versions from {cfg.ccp}", file=sys.stderr)
+        targets = np.zeros((len(classes), NUM_CLASSES), np.float32)
+        for i, allowed in enumerate(classes):
+            targets[i, list(allowed)] = 1.0
+        xs.append(crops.reshape(-1, 28, 28))
+        ys.append(np.repeat(targets, crops.shape[1], axis=0))
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def fit(cfg: TrainConfig, train, val, extra=None):
@@ -195,6 +212,52 @@ def evaluate_photos(model, cfg: TrainConfig) -> dict:
     return photo_metrics(probs, photos.folders, threshold, photos.classes, folds)
 
 
+def evaluate_other_sources(model, cfg: TrainConfig, threshold: float) -> dict:
+    """The held-out part of the other photo sources, by each photo's own label, at the threshold set on
+    ``--photos`` (never fitted to these)."""
+    from training.evaluate import predict_proba
+    from training.photo_eval import photo_metrics
+    from training.photos import find_photos, prepare_photos
+
+    out = {}
+    if cfg.extra_photos:
+        photos = find_photos(cfg.extra_photos, held_out=True)
+        probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
+        out["real_photos_extra"] = photo_metrics(probs, photos.folders, threshold, photos.classes)
+    if cfg.ccp:
+        from training.ccp import garment_crops
+
+        crops, classes = garment_crops(cfg.ccp, True, 0, cfg.seed, CACHE_DIR)
+        probs = predict_proba(model, crops[:, 0])
+        out["ccp_worn_garments"] = _by_label(probs, classes, threshold)
+    return out
+
+
+def _by_label(probs: np.ndarray, classes: list[tuple[int, ...]], threshold: float) -> dict:
+    """Top-1 by each item's own allowed classes, overall and per class; unknown rates at ``threshold``."""
+    from fashion_desktop.core.classifier import KNOWN_SCORES
+    from training.photo_eval import KNOWN_SCORE
+
+    pred, score = probs.argmax(axis=1), KNOWN_SCORES[KNOWN_SCORE](probs)
+    known = np.array([bool(c) for c in classes])
+    right = np.array([pred[i] in c for i, c in enumerate(classes)])
+    per_class = {}
+    for c in sorted(set(classes)):
+        if not c:
+            continue
+        idx = [i for i, a in enumerate(classes) if a == c]
+        name = " / ".join(CLASS_NAMES[k] for k in c)
+        per_class[name] = {"n": len(idx), "top1": float(right[idx].mean())}
+    return {
+        "top1_labelled": float(right[known].mean()) if known.any() else 0.0,
+        "per_class": per_class,
+        "n_known": int(known.sum()),
+        "n_unknown": int((~known).sum()),
+        "unknown_detected": float((score[~known] < threshold).mean()) if (~known).any() else None,
+        "known_judged_unknown": float((score[known] < threshold).mean()) if known.any() else None,
+    }
+
+
 def machine_description() -> str:
     return f"{os.cpu_count()}-core {platform.machine()} CPU, {platform.system()}"
 
@@ -220,6 +283,7 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
     metrics = evaluate(model, ds.test.x, ds.test.y)
     if cfg.photos:
         metrics["real_photos"] = evaluate_photos(model, cfg)
+        metrics.update(evaluate_other_sources(model, cfg, metrics["real_photos"]["known_threshold"]))
     duration = time.monotonic() - started
     meta = {
         "class_names": list(CLASS_NAMES),

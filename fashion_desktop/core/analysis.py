@@ -18,7 +18,26 @@ from fashion_desktop.core.blur import BlurReport, measure_blur
 from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
 from fashion_desktop.core.edges import detect_edges
 from fashion_desktop.core.images import SUPPORTED_SUFFIXES, ImageError, decode_footprint, load_image
-from fashion_desktop.core.prepare import to_model_input
+from fashion_desktop.core.prepare import (
+    foreground_mask,
+    garment_input,
+    is_fashion_mnist_style,
+    item_input,
+    to_model_input,
+    work_picture,
+)
+from fashion_desktop.core.segment import Segmentation, Segmenter, outfit_items
+
+
+@dataclass(frozen=True)
+class Item:
+    """One more garment of an outfit, judged on its own crop."""
+
+    region: str  # the segmenter's region it was found in: "bottoms", "footwear", ...
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in the picture's pixels
+    model_input: np.ndarray  # (28, 28) uint8
+    prediction: Prediction | None
+    known: KnownReport | None
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,11 @@ class Analysis:
     known: KnownReport | None  # False: probably none of the ten classes (the prediction is a guess); None: no model
     timings_ms: dict[str, float] = field(default_factory=dict)
     source: str | None = None  # path or a description of where the picture came from
+    # What was judged: a mask (uint8 0/255) at the working size of prepare (long side 96) of the item
+    # the model saw, None for a dataset-style picture, which is judged whole.
+    item_mask: np.ndarray | None = None
+    region: str | None = None  # the main garment's region when the segmenter found a person, else None
+    items: tuple[Item, ...] = ()  # the outfit's other garments, largest first
 
     @property
     def total_ms(self) -> float:
@@ -74,7 +98,52 @@ def is_featureless(rgb: np.ndarray, model_input: np.ndarray) -> bool:
     return bool((high - low).max() < FEATURELESS_RANGE)
 
 
-def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _Isolated:
+    """What prepare made of a picture: the main item's model input and mask, and the outfit's others."""
+
+    model_input: np.ndarray
+    mask: np.ndarray | None
+    region: str | None
+    items: tuple[tuple[str, tuple[int, int, int, int], np.ndarray], ...]  # region, box, model input
+
+
+def _isolate(rgb: np.ndarray, segmenter: Segmenter | None, timings: dict) -> _Isolated:
+    """The main item and the outfit's others. With a segmenter, a picture of a person is judged by its
+    main garment (and the others are items); any other picture goes through GrabCut as before."""
+    if is_fashion_mnist_style(rgb):
+        return _Isolated(to_model_input(rgb), None, None, ())
+    small = work_picture(rgb)
+    seg: Segmentation | None = None
+    if segmenter is not None:
+        t = time.perf_counter()
+        seg = segmenter.segment(small)
+        timings["segment"] = (time.perf_counter() - t) * 1e3
+    main = seg.main if seg is not None else None
+    if main is None:
+        mask = foreground_mask(small)
+        return _Isolated(item_input(small, mask), mask, None, ())
+    assert seg is not None
+    sy, sx = rgb.shape[0] / small.shape[0], rgb.shape[1] / small.shape[1]
+    others = tuple(
+        (
+            g.region,
+            (
+                int(g.box[0] * sx),
+                int(g.box[1] * sy),
+                min(rgb.shape[1], round(g.box[2] * sx)),
+                min(rgb.shape[0], round(g.box[3] * sy)),
+            ),
+            garment_input(rgb, g.mask),
+        )
+        for g in outfit_items(seg)
+    )
+    return _Isolated(garment_input(rgb, main.mask), main.mask, main.region, others)
+
+
+def _features(
+    rgb: np.ndarray, timings: dict, segmenter: Segmenter | None = None
+) -> tuple[BlurReport, np.ndarray, _Isolated]:
     t0 = time.perf_counter()
     # Blur and edges share one gray copy.
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
@@ -82,10 +151,10 @@ def _features(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndarray, n
     t1 = time.perf_counter()
     edges = detect_edges(gray)
     t2 = time.perf_counter()
-    model_input = to_model_input(rgb)
+    isolated = _isolate(rgb, segmenter, timings)
     t3 = time.perf_counter()
-    timings.update(blur=(t1 - t0) * 1e3, edges=(t2 - t1) * 1e3, prepare=(t3 - t2) * 1e3)
-    return blur, edges, model_input
+    timings.update(blur=(t1 - t0) * 1e3, edges=(t2 - t1) * 1e3, prepare=(t3 - t2) * 1e3 - timings.get("segment", 0.0))
+    return blur, edges, isolated
 
 
 PICTURES_PER_MODEL_CALL = 32  # in folder runs: amortises the call without holding many photos
@@ -100,24 +169,37 @@ class _Staged:
     timings: dict
     blur: BlurReport
     edges: np.ndarray
-    model_input: np.ndarray
+    isolated: _Isolated
     featureless: bool
+
+    @property
+    def model_input(self) -> np.ndarray:
+        return self.isolated.model_input
 
     @property
     def nbytes(self) -> int:
         return self.rgb.nbytes + self.edges.nbytes + self.model_input.nbytes
 
+    def analysis(self, prediction=None, known=None, item_results=(), timings=None) -> Analysis:
+        iso = self.isolated
+        item_results = list(item_results) or [(None, None)] * len(iso.items)
+        found = tuple(Item(r, box, x, p, k) for (r, box, x), (p, k) in zip(iso.items, item_results))
+        return Analysis(
+            self.rgb, self.blur, self.edges, iso.model_input, prediction, known,
+            timings if timings is not None else self.timings, self.source, iso.mask, iso.region, found,
+        )  # fmt: skip
 
-def _stage(image) -> _Staged:
+
+def _stage(image, segmenter: Segmenter | None = None) -> _Staged:
     timings: dict[str, float] = {}
     rgb, source = _decode(image, timings)
-    blur, edges, model_input = _features(rgb, timings)
-    return _Staged(rgb, source, timings, blur, edges, model_input, is_featureless(rgb, model_input))
+    blur, edges, isolated = _features(rgb, timings, segmenter)
+    return _Staged(rgb, source, timings, blur, edges, isolated, is_featureless(rgb, isolated.model_input))
 
 
-def _try_stage(image) -> _Staged | Exception:
+def _try_stage(image, segmenter: Segmenter | None = None) -> _Staged | Exception:
     try:
-        return _stage(image)
+        return _stage(image, segmenter)
     except Exception as exc:  # handed back to the caller with its file, never lost
         return exc
 
@@ -129,33 +211,36 @@ def failure_message(exc: Exception) -> str:
 
 
 def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
+    """One model call for every picture's main item and its outfit's other items."""
     if not staged:
         return []
+    inputs = [x for s in staged for x in (s.model_input, *(i[2] for i in s.isolated.items))]
     t = time.perf_counter()
-    probs = classifier.predict(np.stack([s.model_input for s in staged]))
+    probs = iter(classifier.predict(np.stack(inputs)))
     per_item = (time.perf_counter() - t) * 1e3 / len(staged)
     out = []
-    for s, p in zip(staged, probs):
+    for s in staged:
         timings = {**s.timings, "classify": per_item}
-        prediction = Prediction.from_probabilities(p)
+        p = next(probs)
         known = classifier.judge_known(p)
         if s.featureless:  # a blank picture is no known item, however sure the model is of its guess
             known = KnownReport(known.score, known.threshold, False)
-        out.append(Analysis(s.rgb, s.blur, s.edges, s.model_input, prediction, known, timings, s.source))
+        found = [next(probs) for _ in s.isolated.items]
+        item_results = [(Prediction.from_probabilities(q), classifier.judge_known(q)) for q in found]
+        out.append(s.analysis(Prediction.from_probabilities(p), known, item_results, timings))
     return out
 
 
 def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifier) -> Analysis:
     """Analyse one picture: an RGB uint8 array, a path, or encoded bytes. Raises ImageError for bad files."""
-    return _classify([_stage(image)], classifier)[0]
+    return _classify([_stage(image, classifier.segmenter)], classifier)[0]
 
 
 def analyze_without_model(image: np.ndarray | str | os.PathLike | bytes) -> Analysis:
     """What can be shown while no model is loaded: the picture, blur, edges and model input, through
     the same stages as :func:`analyze`. ``prediction`` and ``known`` are None, the one place an
     Analysis says "not classified"."""
-    s = _stage(image)
-    return Analysis(s.rgb, s.blur, s.edges, s.model_input, None, None, s.timings, s.source)  # type: ignore[arg-type]
+    return _stage(image).analysis()
 
 
 # Bytes of pictures a folder run holds at once: being decoded, measured, or waiting for their model call.
@@ -199,7 +284,7 @@ def analyze_files(
                     next_cost = _in_flight_bytes(files[done])
                 if (pending or ready) and used + next_cost > memory_budget:
                     break  # wait for the pictures in hand to reach the model and go
-                pending.append((files[done], pool.submit(_try_stage, files[done]), next_cost))
+                pending.append((files[done], pool.submit(_try_stage, files[done], classifier.segmenter), next_cost))
                 used += next_cost
                 done, next_cost = done + 1, None
             if pending and len(ready) < batch:

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
-import re
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
-from fashion_desktop.core.files import FileTooLarge, NotARegularFile, read_regular_file
-from fashion_desktop.core.model_config import UnsafeModelError, check_keras_archive
+from fashion_desktop.core.model_files import (
+    FIX_HINT,
+    ModelError,
+    load_checked_model,
+    quiet_native_stderr,
+    read_metadata,
+)
 
-FIX_HINT = "Reinstall Fashion Lens, or rebuild the model with 'python -m training' (see README)."
+if TYPE_CHECKING:
+    from fashion_desktop.core.segment import Segmenter
 
-
-class ModelError(Exception):
-    """The model cannot be used: missing, corrupt, tampered with, or of the wrong shape."""
+__all__ = ["Classifier", "KnownReport", "ModelError", "Prediction", "certainty"]
 
 
 @dataclass(frozen=True)
@@ -42,54 +42,16 @@ class Prediction:
         return cls(i, CLASS_NAMES[i], float(probs[i]), tuple(float(p) for p in probs))
 
 
-MAX_METADATA_BYTES = 4 << 20  # model.json; ours is about 12 kB
-MAX_MODEL_BYTES = 50 << 20  # the .keras file; ours is about 3 MB
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-
-
-def _read_regular_file(path: Path, limit: int, what: str) -> bytes:
-    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes (a FIFO, a device such
-    as /dev/zero or a directory would hang, exhaust memory or fail obscurely)."""
-    try:
-        return read_regular_file(path, limit)
-    except FileNotFoundError:
-        raise ModelError(f"The {what} {path} is missing. {FIX_HINT}") from None
-    except NotARegularFile:
-        raise ModelError(f"The {what} {path} is not a regular file. {FIX_HINT}") from None
-    except FileTooLarge as exc:
-        if exc.size is not None:
-            raise ModelError(
-                f"The {what} {path} is {exc.size:,} bytes, over the {limit:,} allowed. {FIX_HINT}"
-            ) from None
-        raise ModelError(f"The {what} {path} is over the {limit:,} bytes allowed. {FIX_HINT}") from None
-    except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise ModelError(f"The {what} {path} cannot be read ({reason}). {FIX_HINT}") from None
-
-
 def _read_metadata(model_dir: Path) -> dict:
-    """model.json, with every field the classifier uses checked for type and value."""
+    """The classifier's model.json, with every field the classifier uses checked for type and value."""
+    meta = read_metadata(model_dir)
     meta_path = model_dir / "model.json"
-    data = _read_regular_file(meta_path, MAX_METADATA_BYTES, "model description")
-    try:
-        meta = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ModelError(f"The model description {meta_path} is damaged ({exc}). {FIX_HINT}") from None
 
     def bad(what: str) -> ModelError:
         return ModelError(f"{meta_path}: {what}. {FIX_HINT}")
 
-    if not isinstance(meta, dict) or not all(k in meta for k in ("file", "sha256", "class_names")):
-        raise bad("it lacks the fields file, sha256 and class_names")
-    file = meta["file"]
-    # A bare name in the model folder: no folders, no "..", not absolute (on any system), no NUL.
-    if isinstance(file, str) and (Path(file).name != file or any(c in file for c in "/\\:\0")):
-        raise bad(f'"file" is {file!r}; it must be a file name inside the model folder')
-    if not isinstance(file, str) or not file.endswith(".keras") or file == ".keras":
-        raise bad(f'"file" is {file!r}, not the name of a .keras file')
-    sha = meta["sha256"]
-    if not isinstance(sha, str) or not _SHA256_HEX.fullmatch(sha.lower()):
-        raise bad(f'"sha256" is {sha!r}, not 64 hexadecimal digits')
+    if "class_names" not in meta:
+        raise bad("it lacks the field class_names")
     names = meta["class_names"]
     if not isinstance(names, list) or names != list(CLASS_NAMES):
         raise bad(f"it lists classes {names!r}, not Fashion-MNIST's ten")
@@ -147,14 +109,22 @@ class Classifier:
         # Models calibrated before the certainty score have a threshold on the top probability.
         self._known_score = KNOWN_SCORES[metadata.get("known_score") or "top_probability"]
         self._lock = threading.Lock()
+        self.segmenter: Segmenter | None = None  # finds the garment in pictures of people; None: GrabCut only
 
     def judge_known(self, probabilities) -> KnownReport:
         score = float(self._known_score(np.asarray(probabilities)))
         return KnownReport(score, self.known_threshold, score >= self.known_threshold)
 
     @classmethod
-    def load(cls, model_dir: str | os.PathLike | None = None) -> Classifier:
-        """Load ``model_dir`` (default: the bundled model). Raises ModelError with a clear message."""
+    def load(
+        cls,
+        model_dir: str | os.PathLike | None = None,
+        segmenter_dir: str | os.PathLike | None = None,
+        *,
+        segmenter: bool = True,
+    ) -> Classifier:
+        """Load ``model_dir`` (default: the bundled model) and, unless ``segmenter`` is False, the garment
+        segmenter in ``segmenter_dir`` (default: the bundled one). Raises ModelError with a clear message."""
         if model_dir is None:
             from fashion_desktop.resources import model_dir as bundled
 
@@ -167,19 +137,7 @@ class Classifier:
             # named (training/install.py): a load that read model.json just before finds that file gone.
             again = _read_metadata(model_dir)
             meta, path = again, model_dir / again["file"]
-        data = _read_regular_file(path, MAX_MODEL_BYTES, "model file")
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != meta["sha256"].lower():
-            raise ModelError(
-                f"The model file {path} does not match model.json (sha256 {digest[:12]}..., expected "
-                f"{meta['sha256'][:12]}...): it was changed or damaged. {FIX_HINT}"
-            )
-        try:
-            check_keras_archive(data)  # before Keras parses a byte of it: see model_config.py
-        except UnsafeModelError as exc:
-            raise ModelError(f"The model file {path} cannot be loaded: {exc}. {FIX_HINT}") from None
-        with _quiet_native_stderr():
-            model = _load_keras(data, path)
+        model = load_checked_model(model_dir, meta)
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
         if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (NUM_CLASSES,):
             raise ModelError(
@@ -187,13 +145,17 @@ class Classifier:
                 f"Fashion Lens needs (28, 28, 1) -> ({NUM_CLASSES},). {FIX_HINT}"
             )
         clf = cls(model, meta, model_dir)
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             probs = clf._raw_predict(np.zeros((1, 28, 28), np.uint8))  # warm-up: builds the graph once
         problem = _not_probabilities(probs)
         if problem:
             raise ModelError(
                 f"The model in {path} does not give probabilities: for a blank picture it gives {problem}. {FIX_HINT}"
             )
+        if segmenter:
+            from fashion_desktop.core.segment import Segmenter
+
+            clf.segmenter = Segmenter.load(segmenter_dir)
         return clf
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
@@ -239,44 +201,3 @@ def _compiled_call(model):
     # autograph=False: nothing to convert, and a frozen app has no source for autograph to read.
     graph = tf.function(lambda x: model(x, training=False), autograph=False).get_concrete_function(spec)
     return lambda x: graph(tf.constant(x, tf.uint8)).numpy()
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence what TensorFlow's C++ side prints while it is imported ("oneDNN custom operations are on",
-    "Could not find cuda drivers"): absl writes it before any log level applies. Python-level errors
-    are raised as exceptions after the stream is restored, so nothing a person needs is lost."""
-    if os.environ.get("FASHION_LENS_VERBOSE"):
-        yield
-        return
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr (a windowed build): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _load_keras(data: bytes, path: Path):
-    """Load the very bytes that were hashed and vetted: Keras reads a private copy, so the file in the
-    model folder cannot be swapped between the checks and the load."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        import keras  # TensorFlow is imported only when a model is loaded
-
-        import fashion_desktop.core.layers  # noqa: F401 - registers the model's own layers
-    except ImportError as exc:
-        raise ModelError(f"TensorFlow/Keras is not installed ({exc}). Install Fashion Lens's dependencies.") from None
-    try:
-        with tempfile.TemporaryDirectory(prefix="fashion-lens-", ignore_cleanup_errors=True) as folder:
-            copy = Path(folder) / "model.keras"
-            copy.write_bytes(data)
-            return keras.saving.load_model(copy, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for a bad file; one message for all
-        raise ModelError(f"The model file {path} cannot be loaded ({type(exc).__name__}: {exc}). {FIX_HINT}") from None

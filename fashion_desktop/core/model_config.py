@@ -30,6 +30,8 @@ _KERAS_LAYERS = (
     "MaxPooling2D",
     "Rescaling",
     "Softmax",
+    "UpSampling2D",
+    "Concatenate",
 )
 ALLOWED_OBJECTS = frozenset(
     {("keras.layers", name, None) for name in _KERAS_LAYERS}
@@ -42,7 +44,7 @@ ALLOWED_OBJECTS = frozenset(
     }
 )
 # Keras turns these strings into objects by name; only plain built-in names are allowed.
-ALLOWED_STRINGS = {"activation": frozenset({"linear", "relu", "softmax"}), "dtype": frozenset({"float32"})}
+ALLOWED_STRINGS = {"activation": frozenset({"linear", "relu", "softmax"}), "dtype": frozenset({"float32", "uint8"})}
 # Keys whose value Keras deserialises: it must be null or a dict (checked like every other dict).
 _OBJECT_KEY_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 _OBJECT_KEYS = frozenset({"quantization_config", "function", "output_shape"})

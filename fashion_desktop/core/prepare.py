@@ -137,16 +137,22 @@ def _fit_28(item: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_model_input(rgb: np.ndarray) -> np.ndarray:
-    """Any RGB (or gray) uint8 picture -> (28, 28) uint8, light item on black."""
-    if is_fashion_mnist_style(rgb):
-        return _dataset_item(rgb)
+def work_picture(rgb: np.ndarray) -> np.ndarray:
+    """The picture at the working size (long side WORK_SIZE, never enlarged), in RGB: what isolation and
+    the garment segmenter look at, and what their masks are the size of."""
     if rgb.ndim == 2:
         rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
     h, w = rgb.shape[:2]
     scale = min(1.0, WORK_SIZE / max(h, w))
-    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    mask = foreground_mask(small)
+    if scale == 1.0:
+        return rgb
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def item_input(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The model input for the item ``mask`` (uint8 0/255, the size of ``small``) covers in ``small``
+    (a :func:`work_picture`): everything else blacked out, the item negated, stretched and fitted to 28."""
+    mask = mask.copy()
     if mask.sum() < 0.01 * 255 * mask.size:
         mask[:] = 255  # nothing stands out: show the model the whole picture rather than nothing
     ys, xs = np.nonzero(mask)
@@ -160,3 +166,30 @@ def to_model_input(rgb: np.ndarray) -> np.ndarray:
     if hi - lo > 10:
         item = np.where(mask[y0:y1, x0:x1] > 0, (item - lo * 0.5) * (235.0 / max(hi - lo * 0.5, 1)) + 20, 0)
     return _fit_28(np.clip(item, 0, 255).astype(np.uint8))
+
+
+DETAIL_SIZE = 384  # long side a worn garment is cut from: on a full figure a top is a tenth of the height
+
+
+def garment_input(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The model input for a garment the segmenter found: ``mask`` (uint8 0/255, at the working size)
+    brought up to a picture of long side DETAIL_SIZE, and the garment cut from that, so that a shirt on
+    a person filling a tenth of the picture still has its 28 pixels of detail."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETAIL_SIZE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    picture = rgb if scale == 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    if picture.ndim == 2:
+        picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB)
+    if mask.shape[:2] != picture.shape[:2]:
+        mask = cv2.resize(mask, (picture.shape[1], picture.shape[0]), interpolation=cv2.INTER_LINEAR)
+        mask = np.where(mask > 127, 255, 0).astype(np.uint8)
+    return item_input(picture, mask)
+
+
+def to_model_input(rgb: np.ndarray) -> np.ndarray:
+    """Any RGB (or gray) uint8 picture -> (28, 28) uint8, light item on black, the item found by GrabCut."""
+    if is_fashion_mnist_style(rgb):
+        return _dataset_item(rgb)
+    small = work_picture(rgb)
+    return item_input(small, foreground_mask(small))

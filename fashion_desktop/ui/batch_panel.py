@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,7 +28,6 @@ from fashion_desktop.ui.worker import BatchWorker
 COLUMNS = ("File", "Category", "Confidence", "Blur")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PATH_ROLE = Qt.ItemDataRole.UserRole + 2
-CSV_HEADER = ("file", "path", "category", "confidence", "known", "blurry", "blur_score", "error")
 
 if TYPE_CHECKING:
     from fashion_desktop.core.classifier import Classifier
@@ -177,23 +174,10 @@ class BatchPanel(QWidget):
 
     # -- export --------------------------------------------------------------------------------------
     def csv_text(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
-        for r in self._rows:
-            writer.writerow(
-                [
-                    r.path.name,
-                    str(r.path),
-                    r.label or "",
-                    "" if r.confidence is None else f"{r.confidence:.4f}",
-                    "" if r.known is None else str(r.known).lower(),
-                    "" if r.blurry is None else str(r.blurry).lower(),
-                    "" if r.blur_score is None else f"{r.blur_score:.1f}",
-                    r.error or "",
-                ]
-            )
-        return out.getvalue()
+        """The rows in ``fashion-classify --csv``'s layout (core.serialize.csv_text), in arrival order."""
+        from fashion_desktop.core.serialize import csv_text
+
+        return csv_text([r.record for r in self._rows if r.record is not None])
 
     def export_csv(self, path: str | os.PathLike) -> Path:
         """Write the results as CSV, atomically: the file is complete or untouched."""

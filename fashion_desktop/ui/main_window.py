@@ -30,7 +30,7 @@ from fashion_desktop.ui.actions import build_actions
 from fashion_desktop.ui.batch_panel import BatchPanel
 from fashion_desktop.ui.camera_panel import CameraPanel
 from fashion_desktop.ui.folder_browser import FolderBrowser
-from fashion_desktop.ui.image_view import ImageView
+from fashion_desktop.ui.image_view import ImageView, garment_layer
 from fashion_desktop.ui.mime_input import local_files, picture_in
 from fashion_desktop.ui.overlay_controls import OverlayControls
 from fashion_desktop.ui.result_panel import ResultPanel
@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.overlay)
 
         self.result_panel = ResultPanel(self)
+        self.result_panel.item_picked.connect(lambda box: self.image_view.set_frame(tuple(box) if box else None))
         scroll = QScrollArea(self)
         scroll.setWidget(self.result_panel)
         scroll.setWidgetResizable(True)
@@ -344,7 +345,8 @@ class MainWindow(QMainWindow):
         a = result.analysis
         if a.source:  # a file, not a pasted picture: it opened fine, so it is worth offering again
             self.settings.add_recent(a.source)
-        self.image_view.set_picture(result.photo, result.edge_layer, result.name)
+        garment = garment_layer(a.item_mask) if a.region is not None and a.item_mask is not None else None
+        self.image_view.set_picture(result.photo, result.edge_layer, result.name, garment)
         self.result_panel.show_result(result.analysis, result.model_input)
         steps = ", ".join(f"{k} {v:.0f} ms" for k, v in a.timings_ms.items())
         self.timing_label.setText(f"Time: {a.total_ms:.0f} ms")

@@ -1,12 +1,13 @@
-"""The side panel: the predicted category large, the confidence bars, the blur verdict and the model's view."""
+"""The side panel: the predicted category large, the confidence bars, the blur verdict, the model's view,
+and the outfit's other items (a click shows one's bars and crop)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QImage
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGroupBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from fashion_desktop.ui.blur_badge import BlurBadge
 from fashion_desktop.ui.confidence_bars import ConfidenceBars
@@ -16,11 +17,35 @@ if TYPE_CHECKING:  # core.analysis pulls in OpenCV, which the window leaves to i
     from fashion_desktop.core.analysis import Analysis
 
 UNRECOGNISED = "Unrecognised"  # the heading for a picture of none of the ten categories
+REGION_NAMES = {
+    "top": "top",
+    "outerwear": "outerwear",
+    "dress": "dress",
+    "bottoms": "bottoms",
+    "footwear": "shoes",
+    "bag": "bag",
+}
+
+
+def item_text(label: str, confidence: float, region: str | None, known: bool = True) -> str:
+    where = f" ({REGION_NAMES.get(region, region)})" if region else ""
+    return f"{label if known else label + '?'} {100 * confidence:.0f}%{where}"
+
+
+def gray_qimage(array) -> QImage:
+    """A QImage owning a copy of a small uint8 gray array (a 28 x 28 model input)."""
+    h, w = array.shape
+    return QImage(bytes(array.tobytes()), w, h, w, QImage.Format.Format_Grayscale8).copy()
 
 
 class ResultPanel(QWidget):
+    # The outfit item picked in the list: its box as shares of the picture (x0, y0, x1, y1), [] for the main one.
+    item_picked = Signal(list)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._analysis: Analysis | None = None
+        self._main_input: QImage | None = None
         layout = QVBoxLayout(self)
 
         self.category = QLabel("–", self)
@@ -49,6 +74,15 @@ class ResultPanel(QWidget):
         self.model_input = ModelInputView(seen)
         seen_layout.addWidget(self.model_input, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(seen)
+
+        self.outfit = QGroupBox("Also in the picture", self)
+        self.outfit.setToolTip("Other garments found on the person; click one to see its scores and crop.")
+        self.items = QListWidget(self.outfit)
+        self.items.setAccessibleName("Items in the picture")
+        self.items.currentRowChanged.connect(self._show_item)
+        QVBoxLayout(self.outfit).addWidget(self.items)
+        self.outfit.hide()
+        layout.addWidget(self.outfit)
         layout.addStretch(1)
 
     def show_result(self, analysis: Analysis, model_input: QImage) -> None:
@@ -79,6 +113,50 @@ class ResultPanel(QWidget):
         self.category.setAccessibleDescription(self.category.text())
         self.blur.set_report(analysis.blur)
         self.model_input.set_image(model_input)
+        self._analysis, self._main_input = analysis, model_input
+        self._list_items(analysis)
+
+    def _list_items(self, analysis: Analysis) -> None:
+        """Row 0: the main result; then every other garment found (none: the list is hidden)."""
+        self.items.blockSignals(True)
+        self.items.clear()
+        if analysis.items and analysis.prediction is not None:
+            main = analysis.prediction
+            known = analysis.known.known if analysis.known is not None else True
+            self.items.addItem(
+                QListWidgetItem("Main: " + item_text(main.label, main.confidence, analysis.region, known))
+            )
+            for item in analysis.items:
+                p = item.prediction
+                if p is not None:
+                    ok = item.known.known if item.known is not None else True
+                    self.items.addItem(QListWidgetItem(item_text(p.label, p.confidence, item.region, ok)))
+            self.items.setCurrentRow(0)
+            self.items.setFixedHeight(self.items.sizeHintForRow(0) * self.items.count() + 2 * self.items.frameWidth())
+        self.items.blockSignals(False)
+        self.outfit.setVisible(self.items.count() > 0)
+
+    def items_shown(self) -> list[str]:
+        return [self.items.item(i).text() for i in range(self.items.count())]
+
+    def _show_item(self, row: int) -> None:
+        """Bars and crop of the item in ``row`` (0: the main one again); the window frames its box."""
+        a = self._analysis
+        if a is None or row < 0 or a.prediction is None:
+            return
+        if row == 0:
+            self.bars.set_probabilities(a.prediction.ranked())
+            self.model_input.set_image(self._main_input)
+            self.item_picked.emit([])
+            return
+        item = a.items[row - 1]
+        if item.prediction is None:
+            return
+        self.bars.set_probabilities(item.prediction.ranked())
+        self.model_input.set_image(gray_qimage(item.model_input))
+        h, w = a.image.shape[:2]
+        x0, y0, x1, y1 = item.box
+        self.item_picked.emit([x0 / w, y0 / h, x1 / w, y1 / h])
 
     def clear(self) -> None:
         self.category.setText("–")
@@ -87,3 +165,6 @@ class ResultPanel(QWidget):
         self.bars.clear()
         self.blur.clear_report()
         self.model_input.set_image(None)
+        self._analysis = self._main_input = None
+        self.items.clear()
+        self.outfit.hide()

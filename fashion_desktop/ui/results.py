@@ -59,3 +59,6 @@ class BatchRow:
     blur_score: float | None = None
     error: str | None = None
     known: bool | None = None  # False: probably none of the ten categories (``label`` is a best guess)
+    # The row as ``fashion-classify`` writes it (core.serialize.analysis_row, or {"path", "error"}): the
+    # window's Export CSV and the CLI's --csv share one layout.
+    record: dict | None = None

@@ -208,7 +208,8 @@ class BatchWorker(ThreadWorker):
                 files += find_images([path])
             except (OSError, ValueError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                unreadable.append(BatchRow(path, error=f"{path} cannot be opened ({reason})"))
+                message = f"{path} cannot be opened ({reason})"
+                unreadable.append(BatchRow(path, error=message, record={"path": str(path), "error": message}))
         total, done = len(files) + len(unreadable), len(unreadable)
         self.progress.emit(0, total)
         for row in unreadable:
@@ -223,10 +224,12 @@ class BatchWorker(ThreadWorker):
 
     def _classify(self, files: list[Path], done: int, total: int) -> int:
         from fashion_desktop.core.analysis import analyze_files, failure_message
+        from fashion_desktop.core.serialize import analysis_row
 
         for path, result in analyze_files(files, self._classifier, batch=WINDOW_PICTURES_PER_MODEL_CALL):
             if isinstance(result, Exception):  # one odd file must not end the batch
-                row = BatchRow(path, error=failure_message(result))
+                message = failure_message(result)
+                row = BatchRow(path, error=message, record={"path": str(path), "error": message})
             else:
                 p, known = result.prediction, result.known
                 assert p is not None and known is not None  # a batch always has a model
@@ -237,6 +240,7 @@ class BatchWorker(ThreadWorker):
                     bool(result.blur.blurry),
                     float(result.blur.score),
                     known=bool(known.known),
+                    record=analysis_row(result, path=str(path)),
                 )
             done += 1
             self.row_ready.emit(row)

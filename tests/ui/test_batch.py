@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from ui_helpers import wait_for_result
@@ -75,11 +76,14 @@ def test_batch_table_sorts_shows_and_exports_csv(qtbot, window, photo_folder, cl
     out = panel.export_csv(tmp_path / "out" / "results.csv")
     with out.open(newline="", encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
-    assert [r["file"] for r in table] == [r.path.name for r in rows]
-    first = next(r for r in table if r["file"] == good[0].path.name)
-    assert first["category"] == good[0].label
+    assert [Path(r["path"]).name for r in table] == [r.path.name for r in rows]
+    first = next(r for r in table if Path(r["path"]).name == good[0].path.name)
+    assert first["label"] == good[0].label
     assert abs(float(first["confidence"]) - good[0].confidence) < 1e-4
-    assert next(r for r in table if r["file"] == "notes.png")["error"]
+    assert next(r for r in table if Path(r["path"]).name == "notes.png")["error"]
+    from fashion_desktop.core.serialize import CSV_FIELDS
+
+    assert list(table[0]) == CSV_FIELDS  # the same layout as fashion-classify --csv
     assert not list(out.parent.glob(".results.csv.*"))  # no temp file left behind
     assert panel.export_button.isEnabled()
 
@@ -95,8 +99,8 @@ def test_a_batch_marks_pictures_of_none_of_the_ten_as_unrecognised(qtbot, window
     cells = {panel.model.item(i, 0).text(): panel.model.item(i, 1).text() for i in range(panel.model.rowCount())}
     assert cells["face.png"] == f"Unrecognised (best guess {rows['face.png'].label})"
     with panel.export_csv(tmp_path / "results.csv").open(newline="", encoding="utf-8") as fh:
-        known = {r["file"]: r["known"] for r in csv.DictReader(fh)}
-    assert known == {name: "false" if name == "face.png" else "true" for name in rows}
+        known = {Path(r["path"]).name: r["known"] for r in csv.DictReader(fh)}
+    assert known == {name: "False" if name == "face.png" else "True" for name in rows}
 
 
 def test_a_new_batch_replaces_a_running_one_cleanly(qtbot, window, sample_paths, photo_folder, tmp_path):

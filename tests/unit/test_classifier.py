@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from fashion_desktop.core import CLASS_NAMES
-from fashion_desktop.core.classifier import MAX_MODEL_BYTES, Classifier, ModelError, certainty
+from fashion_desktop.core.classifier import Classifier, ModelError, certainty
+from fashion_desktop.core.model_files import MAX_MODEL_BYTES
 from fashion_desktop.resources import model_dir as bundled_model_dir
 
 

@@ -62,6 +62,8 @@ def test_json_lines_for_a_folder_with_a_broken_file(folder, tmp_path):
             "known",
             "known_score",
             "known_threshold",
+            "region",
+            "items",
         }
         assert isinstance(r["known"], bool)
         assert len(r["probabilities"]) == 10 and abs(sum(r["probabilities"]) - 1) < 1e-3

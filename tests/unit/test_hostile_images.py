@@ -203,13 +203,13 @@ def test_folder_run_keeps_pictures_in_flight_within_the_memory_budget(tmp_path: 
     paths = find_images([tmp_path])
     stage, lock, state = analysis._try_stage, threading.Lock(), {"now": 0, "most": 0}
 
-    def counted(path):
+    def counted(path, segmenter=None):
         with lock:
             state["now"] += 1
             state["most"] = max(state["most"], state["now"])
         try:
             time.sleep(0.02)
-            return stage(path)
+            return stage(path, segmenter)
         finally:
             with lock:
                 state["now"] -= 1

@@ -1,0 +1,157 @@
+"""The garment segmenter and the outfit items on the held-out CCP photos, through the app's own ``analyze``.
+
+Run: ``.venv/bin/python benchmarks/segmentation.py [--ccp DIR]``. Held out: the CCP photos whose name
+hashes to 0 mod 5 (``training/ccp.py``), never trained on by the segmenter or the classifier.
+
+- Regions: mean IoU over the regions present, and person (every region but background) vs background,
+  at the working size (long side 96), from the confusion of every pixel.
+- Main garment: the true one is the largest true garment region (nearest the centre on a tie, the rule
+  the app applies to the segmenter's regions). Its class is right when the app's main prediction is one
+  of the classes its CCP label may be (a shoe of unknown kind: Sandal, Sneaker or Ankle boot; a skirt or
+  shorts, none: those are counted apart). Box IoU is between the app's main mask's box and the true box.
+- Outfit items: every true garment of the ten classes covering at least 2% of the picture; found when
+  the app reports an item (the main one or another) whose box has IoU >= 0.5 with its box, and right when
+  that item's class is one its label may be.
+Last line: key=value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def box_iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(mask)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ccp", type=Path, default=REPO.parent / "shared" / "ccp")
+    ap.add_argument("--model-dir", type=Path)
+    ap.add_argument("--segmenter-dir", type=Path)
+    args = ap.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import cv2
+
+    from fashion_desktop.core import CLASS_NAMES
+    from fashion_desktop.core.analysis import analyze
+    from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.core.prepare import work_picture
+    from fashion_desktop.core.segment import ITEM_MIN_SHARE as ITEM_SHARE
+    from fashion_desktop.core.segment import REGIONS, find_garments
+    from training.ccp import find_ccp, label_classes, label_names, read_pair, region_table
+    from training.segmenter import iou_figures
+
+    clf = Classifier.load(args.model_dir, args.segmenter_dir)
+    assert clf.segmenter is not None
+    names = label_names(args.ccp)
+    table, classes_of = region_table(names), label_classes(names)
+    cm = np.zeros((len(REGIONS), len(REGIONS)), np.int64)
+    main_right, main_iou, main_unknown, person_found = [], [], 0, 0
+    per_class_main: dict[str, list[bool]] = defaultdict(list)
+    found, item_right = [], []
+    per_class_item: dict[str, list[bool]] = defaultdict(list)
+    seg_ms = []
+    photos = find_ccp(args.ccp, held_out=True)
+    for item in photos:
+        rgb, labels = read_pair(item)
+        small = work_picture(rgb)
+        h, w = small.shape[:2]
+        small_labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
+        truth_regions = table[small_labels]
+        t = time.perf_counter()
+        predicted = clf.segmenter.regions(small)
+        seg_ms.append((time.perf_counter() - t) * 1e3)
+        cm += np.bincount(
+            truth_regions.ravel() * len(REGIONS) + predicted.ravel(), minlength=len(REGIONS) ** 2
+        ).reshape(len(REGIONS), len(REGIONS))
+
+        a = analyze(rgb, clf)
+        truth = find_garments(truth_regions)
+
+        def classes(g, small_labels=small_labels):
+            return classes_of[int(np.argmax(np.bincount(small_labels[g.mask > 0], minlength=len(names))))]
+
+        true_main = truth.garments[0]
+        main_classes = classes(true_main)
+        if a.region is not None:
+            person_found += 1
+        app_box = mask_box(a.item_mask) if a.item_mask is not None and a.item_mask.any() else (0, 0, w, h)
+        main_iou.append(box_iou(app_box, true_main.box))
+        if not main_classes:
+            main_unknown += 1
+        else:
+            ok = a.prediction.index in main_classes
+            main_right.append(ok)
+            per_class_main[" / ".join(CLASS_NAMES[c] for c in main_classes)].append(ok)
+
+        sx, sy = w / rgb.shape[1], h / rgb.shape[0]
+        reported = [(app_box, a.prediction.index)] + [
+            ((i.box[0] * sx, i.box[1] * sy, i.box[2] * sx, i.box[3] * sy), i.prediction.index) for i in a.items
+        ]
+        for g in truth.garments:
+            c = classes(g)
+            if not c or g.share < ITEM_SHARE:
+                continue
+            best = max(reported, key=lambda r: box_iou(r[0], g.box))
+            hit = box_iou(best[0], g.box) >= 0.5
+            found.append(hit)
+            if hit:
+                item_right.append(best[1] in c)
+                per_class_item[" / ".join(CLASS_NAMES[k] for k in c)].append(best[1] in c)
+
+    regions = iou_figures(cm)
+    print(f"held-out CCP photos: {len(photos)}; a person found in {person_found}")
+    print(f"regions: mean IoU {regions['mean_iou']:.3f}, person vs background IoU {regions['person_iou']:.3f}")
+    for r, v in regions["iou"].items():
+        print(f"  {r:<11} IoU {v if v is None else round(v, 3)}")
+    iou70 = float(np.mean(np.array(main_iou) >= 0.7))
+    print(
+        f"main garment: class right {100 * np.mean(main_right):.1f}% of {len(main_right)} of the ten classes"
+        f" ({main_unknown} more are none of the ten); box IoU >= 0.7 for {100 * iou70:.1f}%,"
+        f" median {np.median(main_iou):.3f}"
+    )
+    for name, v in sorted(per_class_main.items()):
+        print(f"  {name:<28} {sum(v):3d}/{len(v):<3d} {100 * np.mean(v):5.1f}%")
+    print(
+        f"outfit items (of the ten, >= {100 * ITEM_SHARE:.0f}% of the picture): recall {100 * np.mean(found):.1f}%"
+        f" of {len(found)}, class right {100 * np.mean(item_right):.1f}% of those found"
+    )
+    for name, v in sorted(per_class_item.items()):
+        print(f"  {name:<28} {sum(v):3d}/{len(v):<3d} {100 * np.mean(v):5.1f}%")
+    figures = {
+        "photos": len(photos),
+        "mean_iou": regions["mean_iou"],
+        "person_iou": regions["person_iou"],
+        "main_class_right": float(np.mean(main_right)),
+        "main_box_iou70": iou70,
+        "main_box_iou_median": float(np.median(main_iou)),
+        "items_recall": float(np.mean(found)),
+        "items_class_right": float(np.mean(item_right)),
+        "segment_ms_median": statistics.median(seg_ms),
+    }
+    print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Finds where the garments are in a picture of a person, with the bundled garment segmenter.
+
+The segmenter (trained by ``python -m training segmenter`` on the CCP street photos) labels each
+pixel of a small picture with one of ``REGIONS``. A picture shows a person when it has skin or hair and
+at least one garment region; then the *main garment* (the largest garment region, nearest the centre
+on a tie) is what the classifier judges, and every other garment region large enough is an item of the
+outfit of its own. TensorFlow is imported only when the segmenter is loaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REGIONS = ("background", "person", "top", "outerwear", "dress", "bottoms", "footwear", "bag", "other")
+GARMENT_REGIONS = ("top", "outerwear", "dress", "bottoms", "footwear", "bag")
+SIDE = 96  # the segmenter's square input: the picture's long side, the short side padded with black
+
+# A picture shows a person when this share of it is skin or hair, and a garment region is found.
+PERSON_MIN_SHARE = 0.01
+ITEM_MIN_SHARE = 0.02  # of the picture: a smaller garment region is not reported as an item
+# Pixels of a region in smaller blobs than this share of its largest blob are noise, not garment.
+_BLOB_KEEP = 0.15
+
+
+@dataclass(frozen=True)
+class Garment:
+    """One garment region found in a picture."""
+
+    region: str  # one of GARMENT_REGIONS
+    mask: np.ndarray  # uint8 0/255, the size of the picture given to ``find_garments``
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in that picture's pixels
+    share: float  # of the picture
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    regions: np.ndarray  # uint8 region index per pixel, the size of the picture segmented
+    garments: tuple[Garment, ...]  # main garment first, then by size
+    person: bool  # skin or hair, and a garment: the garments are what the picture is about
+
+    @property
+    def main(self) -> Garment | None:
+        return self.garments[0] if self.person and self.garments else None
+
+
+def letterbox(rgb: np.ndarray, side: int = SIDE) -> tuple[np.ndarray, tuple[int, int]]:
+    """``rgb`` with its long side brought to ``side`` and padded with black at the right or bottom to a
+    square; and the (height, width) of the picture inside."""
+    h, w = rgb.shape[:2]
+    scale = side / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    out = np.zeros((side, side, 3), np.uint8)
+    out[:nh, :nw] = cv2.resize(rgb, (nw, nh), interpolation=interp) if (nh, nw) != (h, w) else rgb
+    return out, (nh, nw)
+
+
+def _clean(mask: np.ndarray) -> np.ndarray:
+    """Keep a region's large blobs (a pair of shoes is two), drop specks."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 2:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = 1 + np.flatnonzero(areas >= _BLOB_KEEP * areas.max())
+    return np.isin(labels, keep).astype(np.uint8) * 255
+
+
+def find_garments(regions: np.ndarray) -> Segmentation:
+    """The garments of a region map (from the segmenter, or a true mask grouped the same way)."""
+    h, w = regions.shape
+    counts = np.bincount(regions.ravel(), minlength=len(REGIONS))
+    garments = []
+    for name in GARMENT_REGIONS:
+        i = REGIONS.index(name)
+        if counts[i] == 0:
+            continue
+        mask = _clean((regions == i).astype(np.uint8) * 255)
+        ys, xs = np.nonzero(mask)
+        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        garments.append(Garment(name, mask, box, float(len(ys)) / (h * w)))
+
+    def order(g: Garment) -> tuple[float, float]:
+        cx, cy = (g.box[0] + g.box[2]) / 2 / w, (g.box[1] + g.box[3]) / 2 / h
+        return (-round(g.share, 3), float(np.hypot(cx - 0.5, cy - 0.5)))
+
+    garments.sort(key=order)
+    person = counts[REGIONS.index("person")] >= PERSON_MIN_SHARE * h * w and bool(garments)
+    return Segmentation(regions, tuple(garments), person)
+
+
+def outfit_items(seg: Segmentation) -> list[Garment]:
+    """The garments reported besides the main one: each at least ITEM_MIN_SHARE of the picture."""
+    return [g for g in seg.garments[1:] if g.share >= ITEM_MIN_SHARE] if seg.person else []
+
+
+class Segmenter:
+    """A loaded, verified and warmed-up segmenter. Thread-safe: calls are serialised."""
+
+    def __init__(self, model, metadata: dict, model_dir: Path):
+        import tensorflow as tf  # already imported by Keras at this point
+
+        self.metadata = metadata
+        self.model_dir = model_dir
+        spec = tf.TensorSpec((1, SIDE, SIDE, 3), tf.uint8)
+        graph = tf.function(lambda x: model(x, training=False), autograph=False).get_concrete_function(spec)
+        self._call = lambda x: graph(tf.constant(x, tf.uint8)).numpy()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_dir=None) -> Segmenter:
+        """Load ``model_dir`` (default: the bundled segmenter), checked as the classifier is. Raises ModelError."""
+        from fashion_desktop.core.model_files import ModelError, load_checked_model, read_metadata
+
+        if model_dir is None:
+            from fashion_desktop.resources import segmenter_dir
+
+            model_dir = segmenter_dir()
+        model_dir = Path(model_dir)
+        meta = read_metadata(model_dir, "segmenter description")
+        if meta.get("regions") != list(REGIONS):
+            raise ModelError(
+                f"{model_dir / 'model.json'}: it lists regions {meta.get('regions')!r}, not {list(REGIONS)}"
+            )
+        model = load_checked_model(model_dir, meta, "segmenter file")
+        shape, out = tuple(model.input_shape[1:]), tuple(model.output_shape[1:])
+        if shape != (SIDE, SIDE, 3) or out != (SIDE, SIDE, len(REGIONS)):
+            raise ModelError(
+                f"The segmenter in {model_dir} takes {shape} and gives {out}; Fashion Lens needs "
+                f"({SIDE}, {SIDE}, 3) -> ({SIDE}, {SIDE}, {len(REGIONS)})."
+            )
+        seg = cls(model, meta, model_dir)
+        seg.regions(np.zeros((SIDE, SIDE, 3), np.uint8))  # warm-up: builds the graph once
+        return seg
+
+    def regions(self, rgb: np.ndarray) -> np.ndarray:
+        """RGB uint8 picture -> uint8 region index per pixel, at the picture's size."""
+        if rgb.ndim == 2:
+            rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
+        square, (nh, nw) = letterbox(rgb)
+        with self._lock:
+            probs = self._call(square[None])[0]
+        regions = np.argmax(probs[:nh, :nw], axis=-1).astype(np.uint8)
+        h, w = rgb.shape[:2]
+        if (nh, nw) != (h, w):
+            regions = cv2.resize(regions, (w, h), interpolation=cv2.INTER_NEAREST)
+        return regions
+
+    def segment(self, rgb: np.ndarray) -> Segmentation:
+        return find_garments(self.regions(rgb))
