@@ -76,7 +76,8 @@ class PhotoSet:
 
 
 def load_photo_labels(path: str | os.PathLike = LABELS_FILE) -> dict[str, tuple[int, ...]]:
-    """``photo_labels.csv``: photo path relative to the collection (``train/shoes/x.jpg``) -> classes.
+    """``photo_labels.csv``: photo path relative to the collection (``train/shoes/x.jpg`` in
+    clothing-dataset-small; ``clothing-dataset-extra/shoes/x.jpg``, with its name, for another) -> classes.
 
     Each label must narrow its folder's set; anything else is a mistake in the file and is refused.
     """
@@ -126,7 +127,10 @@ def find_photos(root: str | os.PathLike, held_out: bool, labels: dict[str, tuple
         if folder in FOLDER_CLASSES and is_held_out(path) == held_out:
             paths.append(path)
             folders.append(folder)
-            classes.append(labels.get(path.relative_to(root).as_posix(), FOLDER_CLASSES[folder]))
+            rel = path.relative_to(root).as_posix()
+            # clothing-dataset-small's photos are named from its root; another collection's by its name too
+            own = labels.get(rel, labels.get(f"{root.name}/{rel}"))
+            classes.append(own or FOLDER_CLASSES[folder])
     if not paths:
         raise FileNotFoundError(f"--photos {root}: no photos in folders named {sorted(FOLDER_CLASSES)}")
     return PhotoSet(paths, folders, classes)
