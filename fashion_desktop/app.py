@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO, cast
 
 from fashion_desktop import __version__
 
@@ -52,7 +53,7 @@ def user_data_dir() -> Path:
 LOG_MAX_BYTES = 1 << 20  # past this the log is moved to fashion-lens.log.1 at the next start
 
 
-def _open_log() -> object | None:
+def _open_log() -> TextIO | None:
     """The app's log file in the user's data folder (the previous one kept as .1); None if unwritable."""
     try:
         folder = user_data_dir()
@@ -140,6 +141,8 @@ def self_test(model_dir: Path | None = None, pictures: Sequence[Path] = ()) -> i
         for picture in pictures:
             a = analyze(picture, classifier)
             p = a.prediction
+            if p is None:  # analyze gives a prediction whenever it is given a classifier
+                raise RuntimeError(f"{picture} was analysed without a prediction")
             want = expected.get(Path(picture).name)
             results.append(
                 {
@@ -206,7 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fashion_desktop.resources import resource_path
     from fashion_desktop.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    # instance() is typed QCoreApplication; the one made here (or by pytest-qt) is a QApplication
+    app = cast(QApplication, QApplication.instance()) or QApplication([sys.argv[0], *qt_args])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)

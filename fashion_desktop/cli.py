@@ -10,11 +10,15 @@ import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fashion_desktop.core import CLASS_NAMES
+
+if TYPE_CHECKING:
+    from fashion_desktop.core.classifier import Classifier
 
 PROG = "fashion-classify"
 
@@ -72,44 +76,43 @@ def _say(message: str) -> None:
         pass
 
 
-def _row(analysis, top_k: int) -> dict:
-    from fashion_desktop.core.serialize import analysis_row  # noqa: PLC0415
-
-    return analysis_row(analysis, top_k)
-
-
-def _results(paths: list[Path], classifier, progress, total: int, before: int) -> Iterator[dict]:
+def _results(
+    paths: list[Path], classifier: Classifier, progress: _ProgressBar, total: int, before: int, top_k: int
+) -> Generator[dict, None, None]:
     """Rows in input order; a file that fails becomes an error row and the run goes on. ``before`` rows
     of the ``total`` were done before these (inputs that could not be opened)."""
     from fashion_desktop.core.analysis import analyze_files, failure_message  # noqa: PLC0415
+    from fashion_desktop.core.serialize import analysis_row  # noqa: PLC0415
 
     for done, (path, result) in enumerate(analyze_files(paths, classifier), start=before + 1):
         if isinstance(result, Exception):
-            result = {"path": str(path), "error": failure_message(result)}
-        yield result
+            yield {"path": str(path), "error": failure_message(result)}
+        else:
+            yield analysis_row(result, top_k)
         progress(done, total)
 
 
-def _progress_bar(enabled: bool):
-    state = {"open": False}  # a bar line is on screen without its newline yet
+class _ProgressBar:
+    """The run's progress on stderr, ``[####......] done/total``; does nothing when not ``enabled``."""
 
-    def show(done: int, total: int) -> None:
-        if not enabled:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.open = False  # a bar line is on screen without its newline yet
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
             return
         width = 30
         filled = int(width * done / total)
         end = "\n" if done == total else ""
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr, flush=True)
-        state["open"] = done != total
+        self.open = done != total
 
-    def finish() -> None:
+    def finish(self) -> None:
         """End a bar line left open by a run that stopped early, so a message starts on its own line."""
-        if state["open"]:
+        if self.open:
             print(file=sys.stderr, flush=True)
-            state["open"] = False
-
-    show.finish = finish
-    return show
+            self.open = False
 
 
 def _table_line(row: dict, top_k: int) -> str:
@@ -198,7 +201,7 @@ class _Run:
         self.args = args
         self.rows: list[dict] = []
         self.total = 0
-        self.bar = _progress_bar(False)
+        self.bar = _ProgressBar(False)
 
     def emit(self, row: dict) -> None:
         self.rows.append(row)
@@ -220,14 +223,14 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - whatever the model folder holds, a message, not a traceback
             _say(f"the model could not be loaded ({type(exc).__name__}: {exc})")
             return 1
-        self.bar = _progress_bar(not self.args.no_progress and sys.stderr.isatty() and self.total > 1)
+        self.bar = _ProgressBar(not self.args.no_progress and sys.stderr.isatty() and self.total > 1)
         for row in bad:
             self.emit(row)
         try:
             # closing(): an interrupted run stops its decoding threads before the partial CSV is written
-            with closing(_results(paths, classifier, self.bar, self.total, len(bad))) as results:
-                for item in results:
-                    self.emit(item if isinstance(item, dict) else _row(item, self.args.top_k))
+            with closing(_results(paths, classifier, self.bar, self.total, len(bad), self.args.top_k)) as rows:
+                for row in rows:
+                    self.emit(row)
         except ModelError as exc:  # the model failed on a whole batch: the rest would fail the same way
             self.bar.finish()
             _say(str(exc))

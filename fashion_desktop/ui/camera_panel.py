@@ -53,7 +53,7 @@ class CameraPanel(QWidget):
     started = Signal(str)  # source name
     stopped = Signal()
     fault = Signal(str)  # a message for a person; the camera is released and Reconnect is offered
-    result_shown = Signal(object)  # CameraResult now on screen
+    result_shown = Signal(CameraResult)  # now on screen
     status = Signal(str)  # short messages for the window's status bar
     snapshot_saved = Signal(str)  # path of the picture (its .json is beside it)
     cameras_found = Signal(object)  # list[CameraInfo] after a scan

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from fashion_desktop.ui.camera_worker import CameraWorker, ClassifierProvider
+from fashion_desktop.ui.camera_worker import CameraResult, CameraWorker, ClassifierProvider
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +35,7 @@ class CameraSession(QObject):
 
     frame_ready = Signal()  # a new frame to show: take it with take_frame (one announcement in flight at most)
     fault = Signal(object)  # core.frame_sources.CameraError: reading has ended and the source is being released
-    result = Signal(object)  # CameraResult
+    result = Signal(CameraResult)
     failed = Signal(str)  # one frame could not be analysed (classification goes on)
     snapshot_saved = Signal(str)  # path of the picture (its .json is beside it)
     snapshot_failed = Signal(str)

@@ -67,7 +67,7 @@ def resolve_classifier(provider: Classifier | ClassifierProvider | None) -> Clas
     """``provider`` may be a Classifier itself, a callable returning one (or None), or None."""
     if provider is None or hasattr(provider, "predict"):
         return provider  # type: ignore[return-value]  # a Classifier (callables have no predict)
-    return provider()  # type: ignore[operator]
+    return provider()
 
 
 def snapshot_record(result: CameraResult, source_name: str, image_name: str) -> dict:
@@ -102,7 +102,7 @@ def snapshot_record(result: CameraResult, source_name: str, image_name: str) -> 
 class CameraWorker(ThreadWorker):
     """Classifies the newest frame of ``reader`` again and again until stopped."""
 
-    result = Signal(object)  # CameraResult
+    result = Signal(CameraResult)
     failed = Signal(str)  # one frame could not be analysed (the worker goes on)
     snapshot_saved = Signal(str)  # path of the picture written (its .json sits beside it)
     snapshot_failed = Signal(str)

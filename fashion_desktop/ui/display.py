@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -17,6 +18,9 @@ from fashion_desktop.core.classifier import Classifier, ModelError
 from fashion_desktop.core.edges import edge_layer
 from fashion_desktop.core.images import ImageError
 from fashion_desktop.ui.results import ModelInfo
+
+if TYPE_CHECKING:
+    from fashion_desktop.ui.results import PictureSource
 
 __all__ = ["ImageError", "ModelError", "analyze_for_display", "load_model", "model_info"]
 
@@ -67,7 +71,9 @@ def display_layers(rgb: np.ndarray, edges: np.ndarray) -> tuple[QImage, QImage]:
     return to_qimage(rgb), to_qimage(edge_layer(edges))
 
 
-def analyze_for_display(source, classifier: Classifier | None) -> tuple[Analysis, QImage, QImage, QImage]:
+def analyze_for_display(
+    source: PictureSource, classifier: Classifier | None
+) -> tuple[Analysis, QImage, QImage, QImage]:
     """``core.analyze`` (or, with no model, everything but the prediction) plus the images to paint."""
     if isinstance(source, QImage):
         source = qimage_to_rgb(source)

@@ -45,6 +45,7 @@ MODEL_FIX = (
 
 if TYPE_CHECKING:
     from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.ui.results import PictureSource
 
 
 def _images():
@@ -62,7 +63,7 @@ def _field(data: object, *keys: str) -> object:
 
 
 class MainWindow(QMainWindow):
-    result_shown = Signal(object)  # PictureResult now on screen (tests and future sources listen)
+    result_shown = Signal(PictureResult)  # now on screen (tests and future sources listen)
     recent_menu: QMenu  # File > Open Recent, made by ui/actions.py
 
     def __init__(
@@ -217,7 +218,7 @@ class MainWindow(QMainWindow):
             self.show_status(problem, error=True)
 
     # -- putting a picture in ------------------------------------------------------------------------
-    def request_picture(self, source: object, name: str | None = None) -> int:
+    def request_picture(self, source: PictureSource, name: str | None = None) -> int:
         """Hand a path, encoded bytes, RGB array or QImage to the worker; the newest request wins."""
         self.show_picture_mode()
         self._latest_request = self.worker.request(source, name)

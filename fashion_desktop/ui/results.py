@@ -1,4 +1,5 @@
-"""What the workers hand the window: small frozen result classes, shared by ui/worker.py and ui/display.py.
+"""What the workers hand the window: small frozen result classes, shared by ui/worker.py and ui/display.py
+(and ``PictureSource``, the type of what the window hands them).
 
 They live apart from both so that neither imports the other for them (the worker imports display lazily,
 in its thread; display builds ModelInfo).
@@ -13,8 +14,16 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QImage
 
 if TYPE_CHECKING:  # core pulls in OpenCV and NumPy, which load in the workers' threads
+    import os
+    from typing import TypeAlias
+
+    import numpy as np
+
     from fashion_desktop.core.analysis import Analysis
     from fashion_desktop.core.classifier import Classifier
+
+    # What the window asks to have analysed: a path, encoded bytes (pasted or dropped), an RGB array or a QImage.
+    PictureSource: TypeAlias = str | os.PathLike | bytes | bytearray | np.ndarray | QImage
 
 __all__ = ["BatchRow", "ModelInfo", "PictureFailure", "PictureResult"]
 

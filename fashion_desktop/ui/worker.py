@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from fashion_desktop.ui.results import BatchRow, PictureFailure, PictureResult
+from fashion_desktop.ui.results import BatchRow, ModelInfo, PictureFailure, PictureResult
 from fashion_desktop.ui.threads import ThreadWorker, running_threads
 
 if TYPE_CHECKING:  # core pulls in OpenCV and NumPy, which load in the workers' threads
     from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.ui.results import PictureSource
 
 # The window asks for fewer pictures per model call than the CLI (core.analysis.PICTURES_PER_MODEL_CALL): rows
 # keep coming several times a second, and Cancel waits for one call at most.
@@ -86,11 +87,11 @@ class Mailbox(Generic[T]):
 @dataclass(frozen=True)
 class _Request:
     request_id: int
-    source: object  # path, encoded bytes, RGB array or QImage
+    source: PictureSource
     name: str
 
 
-def describe_source(source: object) -> str:
+def describe_source(source: PictureSource) -> str:
     if isinstance(source, (str, os.PathLike)):
         return Path(source).name
     if isinstance(source, (bytes, bytearray)):
@@ -102,9 +103,9 @@ class AnalysisWorker(ThreadWorker):
     """Loads the model, then analyses pictures one at a time; a request made while busy replaces any waiting one."""
 
     progress = Signal(str)  # what the worker is doing, for the status bar
-    finished = Signal(object)  # PictureResult
-    failed = Signal(object)  # PictureFailure
-    model_ready = Signal(object)  # ModelInfo
+    finished = Signal(PictureResult)
+    failed = Signal(PictureFailure)
+    model_ready = Signal(ModelInfo)
     model_failed = Signal(str)  # what is wrong and how to fix it
 
     def __init__(
@@ -121,7 +122,7 @@ class AnalysisWorker(ThreadWorker):
         self._ids = itertools.count(1)
 
     # -- GUI-thread API ------------------------------------------------------------------------------
-    def request(self, source: object, name: str | None = None) -> int:
+    def request(self, source: PictureSource, name: str | None = None) -> int:
         """Ask for ``source`` to be analysed; returns the request's id (ids only grow)."""
         request_id = next(self._ids)
         self._mailbox.put(_Request(request_id, source, name or describe_source(source)))
@@ -186,7 +187,7 @@ class BatchWorker(ThreadWorker):
     """Classifies the image files of folders (and files) one by one; cancel with ``cancel``."""
 
     progress = Signal(int, int)  # files done, files in all
-    row_ready = Signal(object)  # BatchRow
+    row_ready = Signal(BatchRow)
     finished = Signal(int, bool)  # files done, cancelled
     failed = Signal(str)  # the batch as a whole could not run
 

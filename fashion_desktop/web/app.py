@@ -196,9 +196,10 @@ def _app_version() -> str:
 
 async def model_info(request: Request) -> Response:
     engine: Engine = request.app.state.engine
-    if engine.state != "ready":
+    classifier = engine.classifier
+    if engine.state != "ready" or classifier is None:
         return _error(503, engine.error or "the model is still loading", {"Retry-After": "2"})
-    meta = engine.classifier.metadata
+    meta = classifier.metadata
     metrics = meta.get("metrics") or {}
     real = metrics.get("real_photos") or {}
     clean = metrics.get("clean") or {}
@@ -217,7 +218,7 @@ async def model_info(request: Request) -> Response:
             "sha256": meta.get("sha256"),
             "parameters": meta.get("parameters"),
             "preprocessing_version": meta.get("preprocessing_version"),
-            "known_threshold": engine.classifier.known_threshold,
+            "known_threshold": classifier.known_threshold,
             "known_score": meta.get("known_score"),
         },
         "figures": figures,

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from fashion_desktop.core.images import decode_footprint
+
+if TYPE_CHECKING:  # the type only: load() imports classifier.py, so the server starts without TensorFlow
+    from fashion_desktop.core.classifier import Classifier
 
 PREVIEW_SIDE = 960  # px, long side of the pictures sent back for the page: a screen's worth, not a 12 MP photo
 
@@ -42,12 +47,12 @@ class Engine:
     A picture counts as in hand until its thread is done with it, even when its request timed out.
     """
 
-    def __init__(self, workers: int, queue: int, memory_budget: int, model_dir=None):
+    def __init__(self, workers: int, queue: int, memory_budget: int, model_dir: str | os.PathLike | None = None):
         self.workers = workers
         self.capacity = workers + queue
         self.memory_budget = memory_budget
         self.model_dir = model_dir
-        self.classifier = None
+        self.classifier: Classifier | None = None  # set before state becomes "ready"
         self.state = "loading"  # -> "ready" | "error"
         self.error: str | None = None
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="analyze", initializer=_one_opencv_thread)
@@ -104,6 +109,8 @@ class Engine:
         from fashion_desktop.core.analysis import analyze
         from fashion_desktop.core.serialize import analysis_row
 
+        if self.classifier is None:  # _analyse runs only once load() has set it
+            raise NotReady(self.error or "the model is still loading")
         t = time.perf_counter()
         analysis = analyze(data, self.classifier)
         row = analysis_row(analysis, top_k, path=name)

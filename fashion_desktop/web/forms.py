@@ -46,16 +46,18 @@ def picture_in_form(body: bytes, content_type: str) -> tuple[bytes, str | None]:
     def end() -> None:
         parts.append((current["headers"], current["chunks"]))
 
-    callbacks = {
-        "on_part_begin": begin,
-        "on_header_field": header_field,
-        "on_header_value": header_value,
-        "on_header_end": header_end,
-        "on_part_data": data,
-        "on_part_end": end,
-    }
     try:
-        parser = MultipartParser(boundary, callbacks)
+        parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": begin,
+                "on_header_field": header_field,
+                "on_header_value": header_value,
+                "on_header_end": header_end,
+                "on_part_data": data,
+                "on_part_end": end,
+            },
+        )
         parser.write(body)
         parser.finalize()
     except MultipartParseError as exc:
