@@ -52,7 +52,7 @@ def main() -> None:
         per_class[int(row["label_index"])].append(result.prediction.index == int(row["label_index"]))
         print(
             f"realworld {row['file']:<20} {row['label_name']:<12} -> {result.prediction.label:<12} "
-            f"{100 * result.prediction.confidence:5.1f}%{'' if result.known.known else '  (unknown)'}"
+            f"{100 * result.prediction.confidence:5.1f}%{'' if result.known.recognised else '  (unknown)'}"
         )
     hits = [h for v in per_class.values() for h in v]
     figures["realworld_top1"] = sum(hits) / len(hits)
@@ -69,7 +69,7 @@ def main() -> None:
         result = analyze(path, clf)
         probs.append(result.prediction.probabilities)
         scores.append(result.known.score)
-        app_unknown.append(not result.known.known)
+        app_unknown.append(not result.known.recognised)
     app_unknown, folders = np.array(app_unknown), np.array(photos.folders)
     folds = [calibration_fold(p) for p in photos.paths]
     m = photo_metrics(np.array(probs), photos.folders, clf.known_threshold, photos.classes)

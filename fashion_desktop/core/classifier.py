@@ -94,7 +94,7 @@ class KnownReport:
 
     score: float  # certainty (see ``certainty``), or the top probability for models calibrated on that
     threshold: float  # below it: "not a fashion item I know"; 0 when the model was not calibrated
-    known: bool
+    recognised: bool  # False: "not a fashion item I know" (the prediction is then a guess)
 
 
 class Classifier:

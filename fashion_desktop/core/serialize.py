@@ -25,7 +25,7 @@ def analysis_row(analysis, top_k: int = 1, path: str | None = None) -> dict:
         "confidence": round(pred.confidence, 6),
         "probabilities": [round(p, 6) for p in pred.probabilities],
         "blur": {"score": round(blur.score, 4), "threshold": round(blur.threshold, 4), "blurry": blur.blurry},
-        "known": analysis.known.known,
+        "known": analysis.known.recognised,
         "known_score": round(analysis.known.score, 6),
         "known_threshold": round(analysis.known.threshold, 6),
     }
@@ -44,7 +44,7 @@ def item_row(item) -> dict:
     return {
         "label": pred.label,
         "confidence": round(pred.confidence, 6),
-        "known": item.known.known,
+        "known": item.known.recognised,
         "box": list(item.box),
         "region": item.region,
     }

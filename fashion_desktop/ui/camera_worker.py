@@ -88,13 +88,13 @@ def snapshot_record(result: CameraResult, source_name: str, image_name: str) -> 
             "label": a.prediction.label,
             "confidence": round(a.prediction.confidence, 4),
             "probabilities": {k: round(v, 4) for k, v in a.prediction.ranked()},
-            "known": bool(a.known.known) if a.known is not None else None,
+            "known": bool(a.known.recognised) if a.known is not None else None,
         }
         if result.smoothed is not None and not result.frozen:
             record["smoothed"] = {
                 "label": result.smoothed.label,
                 "probabilities": {k: round(v, 4) for k, v in result.smoothed.ranked()},
-                "known": bool(result.known.known) if result.known is not None else None,
+                "known": bool(result.known.recognised) if result.known is not None else None,
             }
     return record
 

@@ -356,7 +356,7 @@ class MainWindow(QMainWindow):
         p = a.prediction
         if p is None:
             what = "not classified (no model)"
-        elif a.known is not None and not a.known.known:
+        elif a.known is not None and not a.known.recognised:
             what = f"unrecognised (best guess {p.label}, {100 * p.confidence:.0f}%)"
         else:
             what = f"{p.label} ({100 * p.confidence:.0f}%)"

@@ -94,7 +94,7 @@ class ResultPanel(QWidget):
             self.confidence.setText("The picture cannot be classified until a model is loaded (File > Reload Model).")
             self.bars.clear()
         else:
-            if known is not None and not known.known:
+            if known is not None and not known.recognised:
                 # Not a confident Shirt: the heading says so, and the best guess is given as a guess.
                 self.category.setText(UNRECOGNISED)
                 self.confidence.setText(
@@ -122,14 +122,14 @@ class ResultPanel(QWidget):
         self.items.clear()
         if analysis.items and analysis.prediction is not None:
             main = analysis.prediction
-            known = analysis.known.known if analysis.known is not None else True
+            known = analysis.known.recognised if analysis.known is not None else True
             self.items.addItem(
                 QListWidgetItem("Main: " + item_text(main.label, main.confidence, analysis.region, known))
             )
             for item in analysis.items:
                 p = item.prediction
                 if p is not None:
-                    ok = item.known.known if item.known is not None else True
+                    ok = item.known.recognised if item.known is not None else True
                     self.items.addItem(QListWidgetItem(item_text(p.label, p.confidence, item.region, ok)))
             self.items.setCurrentRow(0)
             self.items.setFixedHeight(self.items.sizeHintForRow(0) * self.items.count() + 2 * self.items.frameWidth())

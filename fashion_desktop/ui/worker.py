@@ -240,7 +240,7 @@ class BatchWorker(ThreadWorker):
                     p.confidence,
                     bool(result.blur.blurry),
                     float(result.blur.score),
-                    known=bool(known.known),
+                    known=bool(known.recognised),
                     record=analysis_row(result, path=str(path)),
                 )
             done += 1

@@ -122,7 +122,7 @@ def test_results_follow_the_item_shown(qtbot, panel, video, classifier):
     assert all(r.known.score == classifier.judge_known(r.smoothed.probabilities).score for r in live)
     # The bars and the label on screen are the last result's.
     last = results[-1]
-    assert last.known.known
+    assert last.known.recognised
     assert panel.results.category.text() == last.prediction.label == CLASS_NAMES[segments[-1].label]
     assert panel.results.bars.shown()[0][0] == last.prediction.label
     assert panel.results.blur.verdict() in ("sharp", "blurry")

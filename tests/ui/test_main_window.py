@@ -46,7 +46,7 @@ def test_open_picture_shows_what_core_analyze_says(qtbot, window, sample, classi
 
 def test_a_picture_of_none_of_the_ten_is_shown_as_unrecognised(qtbot, window, drawn_face, sample, classifier):
     expected = analyze(drawn_face, classifier)
-    assert not expected.known.known  # the premise: the model does not know a face
+    assert not expected.known.recognised  # the premise: the model does not know a face
     window.open_path(drawn_face)
     wait_for_result(qtbot, window, drawn_face.name)
     panel = window.result_panel

@@ -87,11 +87,11 @@ def test_known_verdict_uses_the_score_its_threshold_was_calibrated_on(model_copy
     probs = np.array([0.5, 0, 0, 0, 0, 0, 0.5, 0, 0, 0])  # T-shirt or shirt, evenly
     _edit_meta(model_copy, known_score="certainty", known_threshold=0.8)
     report = Classifier.load(model_copy).judge_known(probs)
-    assert report.score == pytest.approx(float(certainty(probs))) and not report.known
+    assert report.score == pytest.approx(float(certainty(probs))) and not report.recognised
     # A model folder from before the certainty score: its threshold is on the top probability.
     _edit_meta(model_copy, known_score=None, known_threshold=0.4)
     report = Classifier.load(model_copy).judge_known(probs)
-    assert report.score == pytest.approx(0.5) and report.known
+    assert report.score == pytest.approx(0.5) and report.recognised
 
 
 # --- model.json: every field checked for type and value --------------------------------------------------

@@ -225,7 +225,7 @@ def test_folder_run_keeps_pictures_in_flight_within_the_memory_budget(tmp_path: 
     for (_, a), (_, b) in zip(tight, loose):
         np.testing.assert_array_equal(a.model_input, b.model_input)
         np.testing.assert_allclose(a.prediction.probabilities, b.prediction.probabilities, atol=1e-5)
-        assert a.blur.score == pytest.approx(b.blur.score, rel=1e-5) and a.known.known == b.known.known
+        assert a.blur.score == pytest.approx(b.blur.score, rel=1e-5) and a.known.recognised == b.known.recognised
 
 
 # --- 3. files that are not files -------------------------------------------------------------------
@@ -319,13 +319,13 @@ def test_thin_picture_from_a_file_through_the_whole_path(tmp_path: Path, classif
 def test_blank_picture_is_never_a_known_item(value: int, classifier) -> None:
     for shape in ((64, 64, 3), (600, 400, 3), (28, 28, 3)):
         result = analyze(np.full(shape, value, np.uint8), classifier)
-        assert not result.known.known, (value, shape)
+        assert not result.known.recognised, (value, shape)
 
 
 def test_blank_picture_with_jpeg_noise_is_still_blank(classifier) -> None:
     flat = np.full((480, 640, 3), (40, 120, 200), np.uint8)
     data = cv2.imencode(".jpg", flat, [cv2.IMWRITE_JPEG_QUALITY, 60])[1].tobytes()
-    assert not analyze(data, classifier).known.known
+    assert not analyze(data, classifier).known.recognised
 
 
 def test_a_real_item_is_not_called_blank(fashion_mnist, classifier) -> None:
