@@ -185,7 +185,7 @@ class CameraWorker(ThreadWorker):
                     frame = reader.next_if_soon(frame)
                 last_index = frame.index
             try:
-                result = self._analyse(frame, smoother, frozen=frozen is not None)
+                result = self._analyze(frame, smoother, frozen=frozen is not None)
             except Exception as exc:  # a bad frame must not end live classification
                 failures += 1
                 if failures <= MAX_FAILURE_REPORTS:
@@ -195,7 +195,7 @@ class CameraWorker(ThreadWorker):
                 self._last = result
             self.result.emit(result)
 
-    def _analyse(self, frame, smoother, frozen: bool) -> CameraResult:
+    def _analyze(self, frame, smoother, frozen: bool) -> CameraResult:
         import numpy as np
 
         from fashion_desktop.core.analysis import analyze

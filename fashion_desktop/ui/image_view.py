@@ -1,5 +1,5 @@
-"""Shows the picture zoomed to fit, with the overlay (the garment judged and the Canny edges) painted over
-it at an adjustable opacity, and the outfit item picked in the result panel framed."""
+"""Shows the picture zoomed to fit: the garment judged tinted (in a photo of a person), the Canny edge
+layer painted over it at an adjustable opacity, and the outfit item picked in the result panel framed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 PLACEHOLDER = "Open a picture (Ctrl+O), drop one here, or paste one (Ctrl+V)"
 GARMENT_COLOUR = (0, 170, 255)  # the judged garment's tint in the overlay
-GARMENT_ALPHA = 110
+GARMENT_ALPHA = 90
 
 
 def garment_layer(mask) -> QImage:
@@ -54,7 +54,7 @@ class ImageView(QWidget):
     def set_picture(
         self, photo: QImage, edges: QImage | None, description: str = "", garment: QImage | None = None
     ) -> None:
-        """``garment``: the tint over the garment judged (``garment_layer``), painted with the overlay."""
+        """``garment``: the tint over the garment judged (``garment_layer``), or None."""
         self._photo, self._edges, self._garment, self._frame = photo, edges, garment, None
         self._cache.clear()
         self.setAccessibleDescription(description or "Picture")
@@ -117,12 +117,11 @@ class ImageView(QWidget):
             return
         rect = self.target_rect()
         painter.drawPixmap(rect, self._scaled("photo", self._photo, rect.size()))
-        if self._overlay and self._opacity > 0:
+        if self._garment is not None:  # always: which garment of the person was judged
+            painter.drawPixmap(rect, self._scaled("garment", self._garment, rect.size()))
+        if self._overlay and self._edges is not None and self._opacity > 0:
             painter.setOpacity(self._opacity)
-            if self._garment is not None:
-                painter.drawPixmap(rect, self._scaled("garment", self._garment, rect.size()))
-            if self._edges is not None:
-                painter.drawPixmap(rect, self._scaled("edges", self._edges, rect.size()))
+            painter.drawPixmap(rect, self._scaled("edges", self._edges, rect.size()))
             painter.setOpacity(1.0)
         if self._frame is not None:
             x0, y0, x1, y1 = self._frame

@@ -61,10 +61,19 @@ class ResultPanel(QWidget):
         layout.addWidget(self.category)
         layout.addWidget(self.confidence)
 
+        self.outfit = QGroupBox("Also in the picture", self)
+        self.outfit.setToolTip("Other garments found on the person; click one to see its scores and crop.")
+        self.items = QListWidget(self.outfit)
+        self.items.setAccessibleName("Items in the picture")
+        self.items.currentRowChanged.connect(self._show_item)
+        QVBoxLayout(self.outfit).addWidget(self.items)
+        self.outfit.hide()
+        layout.addWidget(self.outfit)
+
         self.bars = ConfidenceBars(self)
-        box = QGroupBox("All categories", self)
-        QVBoxLayout(box).addWidget(self.bars)
-        layout.addWidget(box)
+        self.bars_box = QGroupBox("All categories", self)
+        QVBoxLayout(self.bars_box).addWidget(self.bars)
+        layout.addWidget(self.bars_box)
 
         self.blur = BlurBadge(self)
         layout.addWidget(self.blur)
@@ -75,20 +84,13 @@ class ResultPanel(QWidget):
         seen_layout.addWidget(self.model_input, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(seen)
 
-        self.outfit = QGroupBox("Also in the picture", self)
-        self.outfit.setToolTip("Other garments found on the person; click one to see its scores and crop.")
-        self.items = QListWidget(self.outfit)
-        self.items.setAccessibleName("Items in the picture")
-        self.items.currentRowChanged.connect(self._show_item)
-        QVBoxLayout(self.outfit).addWidget(self.items)
-        self.outfit.hide()
-        layout.addWidget(self.outfit)
         layout.addStretch(1)
 
     def show_result(self, analysis: Analysis, model_input: QImage) -> None:
         """Show ``analysis`` (its prediction and known verdict are None when no model is loaded) and the
         picture the model was given."""
         prediction, known = analysis.prediction, analysis.known
+        self.bars_box.setTitle("All categories")
         if prediction is None:
             self.category.setText("No model")
             self.confidence.setText("The picture cannot be classified until a model is loaded (File > Reload Model).")
@@ -145,6 +147,7 @@ class ResultPanel(QWidget):
         if a is None or row < 0 or a.prediction is None:
             return
         if row == 0:
+            self.bars_box.setTitle("All categories")
             self.bars.set_probabilities(a.prediction.ranked())
             self.model_input.set_image(self._main_input)
             self.item_picked.emit([])
@@ -152,6 +155,7 @@ class ResultPanel(QWidget):
         item = a.items[row - 1]
         if item.prediction is None:
             return
+        self.bars_box.setTitle(f"All categories: the {REGION_NAMES.get(item.region, item.region)}")
         self.bars.set_probabilities(item.prediction.ranked())
         self.model_input.set_image(gray_qimage(item.model_input))
         h, w = a.image.shape[:2]
@@ -163,6 +167,7 @@ class ResultPanel(QWidget):
         self.confidence.setText("Open a picture to classify it.")
         self.confidence.setToolTip("")
         self.bars.clear()
+        self.bars_box.setTitle("All categories")
         self.blur.clear_report()
         self.model_input.set_image(None)
         self._analysis = self._main_input = None

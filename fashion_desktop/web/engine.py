@@ -93,7 +93,7 @@ class Engine:
             self._in_hand += 1
             self._bytes += peak
         try:
-            future = self._pool.submit(self._analyse, data, top_k, name, images)
+            future = self._pool.submit(self._analyze, data, top_k, name, images)
         except RuntimeError:  # the pool is shutting down
             self._release(peak)
             raise NotReady("the server is shutting down") from None
@@ -105,11 +105,11 @@ class Engine:
             self._in_hand -= 1
             self._bytes -= peak
 
-    def _analyse(self, data: bytes, top_k: int, name: str | None, images: bool) -> Outcome:
+    def _analyze(self, data: bytes, top_k: int, name: str | None, images: bool) -> Outcome:
         from fashion_desktop.core.analysis import analyze
         from fashion_desktop.core.serialize import analysis_row
 
-        if self.classifier is None:  # _analyse runs only once load() has set it
+        if self.classifier is None:  # _analyze runs only once load() has set it
             raise NotReady(self.error or "the model is still loading")
         t = time.perf_counter()
         analysis = analyze(data, self.classifier)

@@ -14,7 +14,7 @@ from fashion_desktop.core.segment import GARMENT_REGIONS, REGIONS, SIDE, Segment
 from fashion_desktop.core.serialize import CSV_FIELDS, analysis_row, csv_text
 from fashion_desktop.resources import resource_path, segmenter_dir
 
-OUTFIT = resource_path("samples", "outfit.jpg")  # a CCP street photo (held out of all training)
+OUTFIT = resource_path("samples", "people", "outfit.jpg")  # a CCP street photo (held out of all training)
 
 
 @pytest.fixture

@@ -201,8 +201,21 @@ def test_outfit_items_are_listed_when_the_answer_has_them(browser, server):
     assert items == ["Trouser (81%)", "Bag"]
 
 
-def httpx_row(server) -> dict:
+def test_a_photo_of_an_outfit_lists_its_other_garments(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server.url + "/")
+    wait(browser, lambda d: d.find_element(By.ID, "status").text.startswith("Ready"))
+    row = httpx_row(server, "people/outfit.jpg")
+    assert row["region"] and row["items"], "the segmenter finds the person's garments"
+    browser.execute_async_script("render(arguments[0]).then(arguments[1])", row)
+    assert browser.find_element(By.ID, "items-box").is_displayed()
+    items = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#items li")]
+    assert items == [f"{i['label']} ({100 * i['confidence']:.0f}%, {i['region']})" for i in row["items"]]
+
+
+def httpx_row(server, name: str = "tshirt.jpg") -> dict:
     import httpx
 
-    data = (SAMPLES / "tshirt.jpg").read_bytes()
-    return httpx.post(server.url + "/api/classify?images=1", files={"file": ("tshirt.jpg", data)}).json()
+    data = (SAMPLES / name).read_bytes()
+    return httpx.post(server.url + "/api/classify?images=1", files={"file": (name, data)}).json()

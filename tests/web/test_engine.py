@@ -30,7 +30,7 @@ class SlowEngine(Engine):
         self.release.wait(10)
         self.state = "ready"
 
-    def _analyse(self, data, top_k, name, images):
+    def _analyze(self, data, top_k, name, images):
         time.sleep(self.seconds)
         return Outcome({"label": "Coat"}, None, self.seconds * 1e3)
 

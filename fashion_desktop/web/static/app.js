@@ -107,7 +107,8 @@ async function render(row) {
   $("items-box").hidden = items.length === 0;
   $("items").replaceChildren(...items.map((it) => {
     const li = document.createElement("li");
-    li.textContent = it.confidence === undefined ? it.label : `${it.label} (${(100 * it.confidence).toFixed(0)}%)`;
+    const where = it.region ? `, ${it.region}` : "";
+    li.textContent = it.confidence === undefined ? it.label : `${it.label} (${(100 * it.confidence).toFixed(0)}%${where})`;
     return li;
   }));
 
