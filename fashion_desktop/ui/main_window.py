@@ -1,4 +1,8 @@
-"""The Fashion Lens main window: picture in (open, drop, paste, recent, arrows), result out, folder batches."""
+"""The Fashion Lens main window: picture in (open, drop, paste, recent, arrows), result out, folder batches.
+
+Its widgets are made and laid out by WindowLayout (ui/window_layout.py), its menus by ui/actions.py; this
+class routes pictures to the analysis worker and the batch panel, and their results back to the widgets.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QWidget
 
 from fashion_desktop.ui.about_dialog import AboutDialog
 from fashion_desktop.ui.actions import build_actions
-from fashion_desktop.ui.batch_panel import BatchPanel
-from fashion_desktop.ui.camera_panel import CameraPanel
 from fashion_desktop.ui.folder_browser import FolderBrowser
-from fashion_desktop.ui.image_view import ImageView, garment_layer
+from fashion_desktop.ui.image_view import garment_layer
 from fashion_desktop.ui.mime_input import local_files, picture_in
-from fashion_desktop.ui.overlay_controls import OverlayControls
-from fashion_desktop.ui.result_panel import ResultPanel
 from fashion_desktop.ui.results import ModelInfo, PictureFailure, PictureResult
 from fashion_desktop.ui.settings import Settings
+from fashion_desktop.ui.window_layout import WindowLayout
 from fashion_desktop.ui.worker import AnalysisWorker
 
 MODEL_FIX = (
@@ -62,7 +50,7 @@ def _field(data: object, *keys: str) -> object:
     return data
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowLayout):
     result_shown = Signal(PictureResult)  # now on screen (tests and future sources listen)
     recent_menu: QMenu  # File > Open Recent, made by ui/actions.py
 
@@ -79,10 +67,7 @@ class MainWindow(QMainWindow):
 
         ``camera_source``: a video file offered as a camera (demos, tests); ``camera_loop`` replays it.
         """
-        super().__init__(parent)
-        self._camera_source, self._camera_loop = camera_source, camera_loop
-        self.settings = settings or Settings()
-        self.setWindowTitle("Fashion Lens")
+        super().__init__(settings or Settings(), self._camera_classifier, camera_source, camera_loop, parent)
         self.setAcceptDrops(True)
         self.model_info: ModelInfo | None = None
         self.model_error: str | None = None
@@ -93,13 +78,11 @@ class MainWindow(QMainWindow):
         self._shown_request = 0  # id of the picture on screen; older results arriving late are dropped
         self._folder: FolderBrowser | None = None  # made on first use: the suffix list comes with OpenCV
         self._closing = False
-        self._status_error = False  # the status bar shows an error now
 
-        self._build_central()
-        self._build_batch_dock()
+        self.batch_panel.cancel_requested.connect(self.cancel_batch)
+        self.batch_panel.show_requested.connect(self.open_path)
         build_actions(self)
-        self._build_status_bar()
-        self._restore_settings()
+        self._restore_settings()  # after the toolbar and the dock exist: their places are in the saved state
 
         self.worker = AnalysisWorker(model_dir=model_dir, classifier=classifier)
         self.worker.progress.connect(self._on_progress)
@@ -109,113 +92,8 @@ class MainWindow(QMainWindow):
         self.worker.model_failed.connect(self._on_model_failed)
         self.worker.start()
 
-    # -- layout --------------------------------------------------------------------------------------
-    def _build_central(self) -> None:
-        self.image_view = ImageView(self)
-
-        self.overlay_action = QAction("&Edge Overlay", self, checkable=True, shortcut=QKeySequence("E"))
-        self.overlay_action.setToolTip("Paint the Canny edges over the picture (E)")
-        self.addAction(self.overlay_action)
-        self.overlay = OverlayControls(self.overlay_action, self)
-        self.overlay.changed.connect(self.image_view.set_overlay)
-        left = QWidget(self)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.image_view, 1)
-        left_layout.addWidget(self.overlay)
-
-        self.result_panel = ResultPanel(self)
-        self.result_panel.item_picked.connect(lambda box: self.image_view.set_frame(tuple(box) if box else None))
-        scroll = QScrollArea(self)
-        scroll.setWidget(self.result_panel)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(self.result_panel.minimumSizeHint().width() + 24)
-
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-
-        # Picture and camera are two modes; the camera panel has its own live result column. Leaving the
-        # camera tab hides the panel, which stops it and releases the camera.
-        self.camera_panel = CameraPanel(
-            self._camera_classifier, self, video_file=self._camera_source, loop_video=self._camera_loop
-        )
-        self.camera_panel.status.connect(self.show_status)
-        # In a scroll area so that the camera's controls do not set a minimum size for the whole window.
-        self.camera_page = QScrollArea(self)
-        self.camera_page.setWidget(self.camera_panel)
-        self.camera_page.setWidgetResizable(True)
-        self.camera_page.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.mode_tabs = QTabWidget(self)
-        self.mode_tabs.setDocumentMode(True)
-        self.mode_tabs.addTab(self.splitter, "&Picture")
-        self.mode_tabs.addTab(self.camera_page, "C&amera")
-        self.mode_tabs.setAccessibleName("Picture or camera mode")
-        self.setCentralWidget(self.mode_tabs)
-
-    def _camera_classifier(self):
+    def _camera_classifier(self) -> Classifier | None:
         return self.model_info.classifier if self.model_info else None
-
-    def show_picture_mode(self) -> None:
-        self.mode_tabs.setCurrentWidget(self.splitter)
-
-    def show_camera_mode(self, start: bool = False) -> None:
-        self.mode_tabs.setCurrentWidget(self.camera_page)
-        if start:
-            self.camera_panel.start_selected()
-
-    def _build_batch_dock(self) -> None:
-        self.batch_panel = BatchPanel(self)
-        self.batch_panel.cancel_requested.connect(self.cancel_batch)
-        self.batch_panel.show_requested.connect(self.open_path)
-        self.batch_panel.status.connect(self.show_status)
-        self.batch_panel.error.connect(lambda message: self.show_status(message, error=True))
-        self.batch_dock = QDockWidget("Folder batch", self)
-        self.batch_dock.setObjectName("batchDock")
-        self.batch_dock.setWidget(self.batch_panel)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.batch_dock)
-        self.batch_dock.hide()
-
-    def _build_status_bar(self) -> None:
-        status = self.statusBar()
-        self.timing_label = QLabel(self)
-        self.timing_label.setAccessibleName("Time taken")
-        self.model_label = QLabel("Loading the model…", self)
-        self.model_label.setAccessibleName("Model status")
-        status.addPermanentWidget(self.timing_label)
-        status.addPermanentWidget(self.model_label)
-        status.showMessage("Loading the model in the background; you can open a picture now.")
-
-    def sizeHint(self) -> QSize:
-        return QSize(1180, 760)
-
-    # -- settings ------------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        s = self.settings
-        if s.geometry is not None:
-            self.restoreGeometry(s.geometry)
-        else:
-            self.resize(self.sizeHint())
-        if s.window_state is not None:
-            self.restoreState(s.window_state)
-        if s.splitter_state is not None:
-            self.splitter.restoreState(s.splitter_state)
-        self.batch_dock.hide()  # a batch panel left open last time is empty now
-        self.overlay.set_state(s.overlay_enabled, s.overlay_opacity)
-
-    def save_settings(self) -> None:
-        s = self.settings
-        s.geometry = self.saveGeometry()
-        s.window_state = self.saveState()
-        s.splitter_state = self.splitter.saveState()
-        s.overlay_enabled = self.overlay.shown()
-        s.overlay_opacity = self.overlay.opacity_percent()
-        problem = s.sync()
-        if problem:
-            self.show_status(problem, error=True)
 
     # -- putting a picture in ------------------------------------------------------------------------
     def request_picture(self, source: PictureSource, name: str | None = None) -> int:
@@ -327,10 +205,6 @@ class MainWindow(QMainWindow):
             self.show_status("What was dropped holds no picture and no image file.", error=True)
 
     # -- results -------------------------------------------------------------------------------------
-    def show_status(self, message: str, error: bool = False, timeout_ms: int = 0) -> None:
-        self._status_error = error
-        self.statusBar().showMessage(("⚠ " if error else "") + message, timeout_ms)
-
     def _on_progress(self, message: str) -> None:
         if self._closing:
             return
