@@ -1,4 +1,9 @@
-"""Training as a story: setup, data, model, train, evaluate, save. ``python -m training --help``."""
+"""Training as a story: setup, data, model, train, evaluate, save. ``python -m training --help``.
+
+Each section is one step; :func:`run`, at the end, takes them in order. Keras and TensorFlow are
+imported inside the steps that need them, so importing this module (``python -m training --help``) does
+not load them.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,7 @@ def setup(seed: int) -> None:
 
 # ----------------------------------------------------------------------------- data
 def prepare_data(cfg: TrainConfig):
+    """(the data set with its validation and test parts, the training part as trained on)."""
     from training import data
 
     ds = data.load(cfg.data_dir, cfg.val_fraction, cfg.seed)
@@ -62,47 +68,6 @@ def prepare_data(cfg: TrainConfig):
         idx = np.random.default_rng(cfg.seed).permutation(len(train.y))[: cfg.subset]
         train = data.Split(train.x[idx], train.y[idx])
     return ds, train
-
-
-def class_balance(y: np.ndarray, strategy: str):
-    """(sample weights, log prior) for the chosen imbalance strategy."""
-    counts = np.bincount(y, minlength=NUM_CLASSES).astype(float)
-    if strategy == "none":
-        return None, None
-    if strategy == "weights":
-        w = counts.sum() / (NUM_CLASSES * np.maximum(counts, 1))
-        return w[y].astype(np.float32), None
-    if strategy == "logit-adjust":
-        prior = np.maximum(counts, 1) / counts.sum()
-        return None, np.log(prior)
-    raise ValueError(f"unknown --balance {strategy!r}; choose none, weights or logit-adjust")
-
-
-# ----------------------------------------------------------------------------- model + training
-class Progress:
-    """Prints one line per epoch with elapsed time and an ETA for the whole run."""
-
-    def __init__(self, epochs: int):
-        import keras
-
-        outer = self
-
-        class _Callback(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                outer.start = time.monotonic()
-
-            def on_epoch_end(self, epoch, logs=None):
-                done = epoch + 1
-                elapsed = time.monotonic() - outer.start
-                eta = elapsed / done * (epochs - done)
-                figures = "  ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
-                print(
-                    f"epoch {done}/{epochs}  {figures}  elapsed {elapsed / 60:.1f} min  ETA {eta / 60:.1f} min",
-                    file=sys.stderr,
-                    flush=True,
-                )
-
-        self.callback = _Callback()
 
 
 def load_photos(cfg: TrainConfig):
@@ -132,48 +97,98 @@ def load_photos(cfg: TrainConfig):
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def fit(cfg: TrainConfig, train, val, extra=None):
-    import keras
+def class_balance(y: np.ndarray, strategy: str):
+    """(sample weights, log prior) for the chosen imbalance strategy."""
+    counts = np.bincount(y, minlength=NUM_CLASSES).astype(float)
+    if strategy == "none":
+        return None, None
+    if strategy == "weights":
+        w = counts.sum() / (NUM_CLASSES * np.maximum(counts, 1))
+        return w[y].astype(np.float32), None
+    if strategy == "logit-adjust":
+        prior = np.maximum(counts, 1) / counts.sum()
+        return None, np.log(prior)
+    raise ValueError(f"unknown --balance {strategy!r}; choose none, weights or logit-adjust")
 
-    from training import models
+
+def training_batches(cfg: TrainConfig, train, sample_weight, extra=None):
+    """The Fashion-MNIST training part (one-hot) and the photos (multi-hot), augmented batch by batch."""
     from training.augment import AugmentedBatches
-    from training.losses import SetAccuracy, SetCrossEntropy
 
-    sample_weight, log_prior = class_balance(train.y, cfg.balance)
-    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)
-    x, targets = train.x, one_hot[train.y]
+    x, targets = train.x, np.eye(NUM_CLASSES, dtype=np.float32)[train.y]
     if extra is not None:
         x, targets = np.concatenate([x, extra[0]]), np.concatenate([targets, extra[1]])
         if sample_weight is not None:
             sample_weight = np.concatenate([sample_weight, np.ones(len(extra[0]), np.float32)])
-    batches = AugmentedBatches(
+    return AugmentedBatches(
         x, targets, cfg.batch_size, cfg.blur_prob, cfg.seed, sample_weight, photo_like_prob=cfg.photo_like_prob
     )
+
+
+# ----------------------------------------------------------------------------- model
+def build_model(cfg: TrainConfig, steps_per_epoch: int, log_prior):
+    """``cfg.arch`` compiled with the set loss and a warm-up, then cosine, learning-rate schedule."""
+    import keras
+
+    from training import models
+    from training.losses import SetAccuracy, SetCrossEntropy
+
     model = models.build(cfg.arch)
-    steps = cfg.epochs * len(batches)
+    steps = cfg.epochs * steps_per_epoch
+    warmup = min(steps // 10, steps_per_epoch)
     schedule = keras.optimizers.schedules.CosineDecay(
-        cfg.learning_rate / 10,
-        steps - min(steps // 10, len(batches)),
-        alpha=0.01,
-        warmup_target=cfg.learning_rate,
-        warmup_steps=min(steps // 10, len(batches)),
+        cfg.learning_rate / 10, steps - warmup, alpha=0.01, warmup_target=cfg.learning_rate, warmup_steps=warmup
     )
     model.compile(
         keras.optimizers.Adam(schedule), SetCrossEntropy(log_prior, cfg.outlier_weight), metrics=[SetAccuracy()]
     )
-    keeper = _BestWeights()
-    model.fit(
-        batches,
-        epochs=cfg.epochs,
-        validation_data=(val.x[..., None], one_hot[val.y]) if len(val.y) else None,
-        verbose=0,
-        callbacks=[Progress(cfg.epochs).callback, keeper.callback],
-    )
-    keeper.restore(model)
     return model
 
 
-class _BestWeights:
+# ----------------------------------------------------------------------------- train
+def fit(cfg: TrainConfig, train, val, extra=None):
+    """A model trained on ``train`` (and the photos in ``extra``), with its best validation epoch's weights."""
+    sample_weight, log_prior = class_balance(train.y, cfg.balance)
+    batches = training_batches(cfg, train, sample_weight, extra)
+    model = build_model(cfg, len(batches), log_prior)
+    progress, best = Progress(cfg.epochs), BestWeights()
+    model.fit(
+        batches,
+        epochs=cfg.epochs,
+        validation_data=(val.x[..., None], np.eye(NUM_CLASSES, dtype=np.float32)[val.y]) if len(val.y) else None,
+        verbose=0,
+        callbacks=[progress.callback, best.callback],
+    )
+    best.restore(model)
+    return model
+
+
+class Progress:
+    """Prints one line per epoch with elapsed time and an ETA for the whole run."""
+
+    def __init__(self, epochs: int):
+        import keras
+
+        self.epochs = epochs
+        self.start = time.monotonic()
+        self.callback = keras.callbacks.LambdaCallback(on_train_begin=self.train_begins, on_epoch_end=self.epoch_ends)
+
+    def train_begins(self, logs=None) -> None:
+        self.start = time.monotonic()
+
+    def epoch_ends(self, epoch: int, logs=None) -> None:
+        done = epoch + 1
+        elapsed = time.monotonic() - self.start
+        eta = elapsed / done * (self.epochs - done)
+        figures = "  ".join(f"{k}={v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
+        print(
+            f"epoch {done}/{self.epochs}  {figures}  elapsed {elapsed / 60:.1f} min  ETA {eta / 60:.1f} min",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+class BestWeights:
     """Keeps the weights of the epoch with the best validation accuracy (never the test set).
 
     Ties go to the later epoch, so with no validation part (``--val-fraction 0``) every epoch ties and
@@ -183,20 +198,29 @@ class _BestWeights:
     def __init__(self):
         import keras
 
-        outer = self
         self.best, self.weights, self.epoch = -1.0, None, 0
+        self.callback = keras.callbacks.LambdaCallback(on_epoch_end=self.epoch_ends)
 
-        class _Callback(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch, logs=None):
-                acc = (logs or {}).get("val_accuracy", 0.0)
-                if acc >= outer.best:
-                    outer.best, outer.weights, outer.epoch = acc, self.model.get_weights(), epoch + 1
-
-        self.callback = _Callback()
+    def epoch_ends(self, epoch: int, logs=None) -> None:
+        acc = (logs or {}).get("val_accuracy", 0.0)
+        if acc >= self.best:
+            self.best, self.weights, self.epoch = acc, self.callback.model.get_weights(), epoch + 1
 
     def restore(self, model) -> None:
         if self.weights is not None:
             model.set_weights(self.weights)
+
+
+# ----------------------------------------------------------------------------- evaluate
+def evaluate_model(model, cfg: TrainConfig, test) -> dict:
+    """The Fashion-MNIST test part, and with --photos the held-out photos of every source."""
+    from training.evaluate import evaluate
+
+    metrics = evaluate(model, test.x, test.y)
+    if cfg.photos:
+        metrics["real_photos"] = evaluate_photos(model, cfg)
+        metrics.update(evaluate_other_sources(model, cfg, metrics["real_photos"]["known_threshold"]))
+    return metrics
 
 
 def evaluate_photos(model, cfg: TrainConfig) -> dict:
@@ -258,34 +282,23 @@ def _by_label(probs: np.ndarray, classes: list[tuple[int, ...]], threshold: floa
     }
 
 
-def machine_description() -> str:
-    return f"{os.cpu_count()}-core {platform.machine()} CPU, {platform.system()}"
-
-
-# ----------------------------------------------------------------------------- the whole run
-def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None = None) -> dict:
-    setup(cfg.seed)
+# ----------------------------------------------------------------------------- save
+def model_metadata(
+    cfg: TrainConfig,
+    command: str,
+    duration: float,
+    data_source: str,
+    train_labels: np.ndarray,
+    metrics: dict,
+    extra_meta: dict | None = None,
+) -> dict:
+    """model.json as training writes it (save_outputs adds the file's name, size and sha256)."""
     import keras
     import tensorflow as tf
 
-    from training.evaluate import evaluate
-    from training.models import with_softmax
     from training.photos import LABELS_FILE
-    from training.report import markdown
 
-    started = time.monotonic()
-    ds, train = prepare_data(cfg)
-    print(
-        f"data: {len(train.y)} training, {len(ds.val.y)} validation, {len(ds.test.y)} test images from {ds.source}",
-        file=sys.stderr,
-    )
-    model = with_softmax(fit(cfg, train, ds.val, load_photos(cfg)))  # the model as shipped is scored
-    metrics = evaluate(model, ds.test.x, ds.test.y)
-    if cfg.photos:
-        metrics["real_photos"] = evaluate_photos(model, cfg)
-        metrics.update(evaluate_other_sources(model, cfg, metrics["real_photos"]["known_threshold"]))
-    duration = time.monotonic() - started
-    meta = {
+    return {
         "class_names": list(CLASS_NAMES),
         "input": {
             "shape": [28, 28, 1],
@@ -300,8 +313,8 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
             "command": command,
             "duration_s": round(duration, 1),
             "machine": machine_description(),
-            "data_source": ds.source,
-            "train_class_counts": np.bincount(train.y, minlength=NUM_CLASSES).tolist(),
+            "data_source": data_source,
+            "train_class_counts": np.bincount(train_labels, minlength=NUM_CLASSES).tolist(),
             **({"photo_labels_sha256": sha256_file(LABELS_FILE)} if cfg.photos else {}),
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
@@ -312,6 +325,30 @@ def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None =
         "known_score": metrics["real_photos"]["known_score"] if cfg.photos else None,
         **(extra_meta or {}),
     }
+
+
+def machine_description() -> str:
+    return f"{os.cpu_count()}-core {platform.machine()} CPU, {platform.system()}"
+
+
+# ----------------------------------------------------------------------------- the whole run
+def run(cfg: TrainConfig, out_dir: Path, command: str, extra_meta: dict | None = None) -> dict:
+    """Train, evaluate and install a model into ``out_dir``; returns its model.json."""
+    setup(cfg.seed)
+    from training.models import with_softmax
+    from training.report import markdown
+
+    started = time.monotonic()
+    ds, train = prepare_data(cfg)
+    print(
+        f"data: {len(train.y)} training, {len(ds.val.y)} validation, {len(ds.test.y)} test images from {ds.source}",
+        file=sys.stderr,
+    )
+    photos = load_photos(cfg)
+    model = with_softmax(fit(cfg, train, ds.val, photos))  # the model as shipped is scored
+    metrics = evaluate_model(model, cfg, ds.test)
+    duration = time.monotonic() - started
+    meta = model_metadata(cfg, command, duration, ds.source, train.y, metrics, extra_meta)
     meta = save_outputs(out_dir, model, meta, metrics["clean"]["confusion_matrix"], markdown)
     print(
         f"wrote {out_dir / meta['file']}; clean accuracy {metrics['accuracy']['clean']:.4f}; {duration / 60:.1f} min",

@@ -61,7 +61,7 @@ def test_val_fraction_zero_trains_on_every_image_and_keeps_the_last_epoch(small_
     assert len(train.y) == 1200 and len(ds.val.y) == 0
     model = tr.fit(cfg, train, ds.val)
     assert model.predict(ds.test.x[:4, ..., None], verbose=0).shape == (4, 10)
-    keeper = tr._BestWeights()
+    keeper = tr.BestWeights()
     keeper.callback.set_model(model)
     for epoch in range(3):  # no val_accuracy in the logs, as when there is no validation part
         keeper.callback.on_epoch_end(epoch, {"loss": 1.0})
