@@ -21,7 +21,7 @@ GARMENT_REGIONS = ("top", "outerwear", "dress", "bottoms", "footwear", "bag")
 SIDE = 96  # the segmenter's square input: the picture's long side, the short side padded with black
 
 # A picture shows a person when this share of it is skin or hair, and a garment region is found.
-PERSON_MIN_SHARE = 0.01
+PERSON_MIN_SHARE = 0.02
 ITEM_MIN_SHARE = 0.02  # of the picture: a smaller garment region is not reported as an item
 # Pixels of a region in smaller blobs than this share of its largest blob are noise, not garment.
 _BLOB_KEEP = 0.15

@@ -166,7 +166,7 @@ def test_the_form_parser_raises_only_form_errors_on_mangled_forms():
     mangled()
 
 
-def test_analysis_row_lists_outfit_items_only_when_the_analysis_has_them():
+def test_analysis_row_lists_the_outfit_items_the_analysis_has():
     from types import SimpleNamespace
 
     from fashion_desktop.core.classifier import KnownReport, Prediction
@@ -176,9 +176,17 @@ def test_analysis_row_lists_outfit_items_only_when_the_analysis_has_them():
     probs[4] = 1.0
     pred = Prediction(4, "Coat", 1.0, tuple(probs))
     blur = SimpleNamespace(score=50.0, threshold=31.0, blurry=False)
-    analysis = SimpleNamespace(prediction=pred, blur=blur, known=KnownReport(0.9, 0.3, True), source="a.jpg")
-    assert "items" not in analysis_row(analysis)
-    analysis.items = [SimpleNamespace(prediction=Prediction(1, "Trouser", 0.8, tuple(probs)))]
-    assert analysis_row(analysis)["items"] == [{"label": "Trouser", "index": 1, "confidence": 0.8}]
+    known = KnownReport(0.9, 0.3, True)
+    analysis = SimpleNamespace(prediction=pred, blur=blur, known=known, source="a.jpg", region=None, items=())
+    row = analysis_row(analysis)
+    assert row["items"] == [] and row["region"] is None
+    trouser = Prediction(1, "Trouser", 0.8, tuple(probs))
+    analysis.region = "outerwear"
+    analysis.items = (SimpleNamespace(prediction=trouser, known=known, box=(1, 2, 30, 40), region="bottoms"),)
+    row = analysis_row(analysis)
+    assert row["region"] == "outerwear"
+    assert row["items"] == [
+        {"label": "Trouser", "confidence": 0.8, "known": True, "box": [1, 2, 30, 40], "region": "bottoms"}
+    ]
     analysis.prediction = Prediction(4, "Coat", float("nan"), tuple(probs))
     assert "not numbers" in analysis_row(analysis)["error"]
