@@ -126,6 +126,9 @@ def _table_line(row: dict, top_k: int) -> str:
         line += "   not a fashion item I know"
     for extra in row.get("top_k", [])[1:]:
         line += f"\n    {extra['label']:<12} {100 * extra['probability']:5.1f}%"
+    if row.get("items"):  # the outfit's other garments
+        also = ", ".join(f"{i['label']} {100 * i['confidence']:.0f}%" for i in row["items"])
+        line += f"\n    also in the picture: {also}"
     return line
 
 

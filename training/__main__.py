@@ -64,6 +64,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--ccp",
         help="the CCP folder: worn garments cut by their true masks are trained on (held-out part scored apart)",
     )
+    p.add_argument(
+        "--init-from",
+        help="a model file this training built (e.g. resources/model/model-<sha>.keras): go on training its "
+        "network instead of starting from scratch; record its sha256 (model.json does)",
+    )
     p.add_argument("--ccp-variants", type=int, default=d.ccp_variants, help="re-takes of each CCP garment")
     p.add_argument(
         "--photo-variants",

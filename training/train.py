@@ -42,6 +42,7 @@ class TrainConfig:
     extra_photos: str | None = None  # a second collection in the same layout (clothing-dataset-extra)
     ccp: str | None = None  # CCP photos: garments as worn, cut by their true masks
     ccp_variants: int = 3
+    init_from: str | None = None  # a shipped .keras file whose network training goes on from (fine-tuning)
     photo_variants: int = 7
     photo_like_prob: float = 0.2
     outlier_weight: float = 1.0
@@ -134,6 +135,8 @@ def build_model(cfg: TrainConfig, steps_per_epoch: int, log_prior):
     from training.losses import SetAccuracy, SetCrossEntropy
 
     model = models.build(cfg.arch)
+    if cfg.init_from:
+        model.set_weights(trained_network(Path(cfg.init_from)).get_weights())
     steps = cfg.epochs * steps_per_epoch
     warmup = min(steps // 10, steps_per_epoch)
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -143,6 +146,22 @@ def build_model(cfg: TrainConfig, steps_per_epoch: int, log_prior):
         keras.optimizers.Adam(schedule), SetCrossEntropy(log_prior, cfg.outlier_weight), metrics=[SetAccuracy()]
     )
     return model
+
+
+def trained_network(path: Path):
+    """The trained network inside a shipped model file (``models.with_softmax`` wraps it), to go on
+    training from; the archive is vetted as the app vets it before Keras reads it."""
+    import keras
+
+    import fashion_desktop.core.layers  # noqa: F401 - the shipped model's own layers
+    from fashion_desktop.core.model_config import check_keras_archive
+
+    check_keras_archive(path.read_bytes())
+    shipped = keras.saving.load_model(path, compile=False, safe_mode=True)
+    inner = [layer for layer in shipped.layers if isinstance(layer, keras.Model)]
+    if len(inner) != 1:
+        raise ValueError(f"{path} is not a model saved by this training (no single inner network)")
+    return inner[0]
 
 
 # ----------------------------------------------------------------------------- train
@@ -316,6 +335,7 @@ def model_metadata(
             "data_source": data_source,
             "train_class_counts": np.bincount(train_labels, minlength=NUM_CLASSES).tolist(),
             **({"photo_labels_sha256": sha256_file(LABELS_FILE)} if cfg.photos else {}),
+            **({"init_from_sha256": sha256_file(Path(cfg.init_from))} if cfg.init_from else {}),
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
         },

@@ -84,6 +84,25 @@ def test_all_good_exits_zero_and_prints_a_table(folder):
     assert "%" in lines[1]
 
 
+def test_an_outfit_photo_gives_its_items_in_the_table_json_and_csv(tmp_path):
+    outfit = SAMPLES / "people" / "outfit.jpg"
+    table = run_cli(outfit)
+    assert table.returncode == 0, table.stderr
+    assert "also in the picture: " in table.stdout
+    res = run_cli("--json", "--csv", tmp_path / "out.csv", outfit)
+    assert res.returncode == 0, res.stderr
+    row = json.loads(res.stdout)
+    assert row["region"] and row["items"]
+    for item in row["items"]:
+        assert set(item) == {"label", "confidence", "known", "box", "region"}
+        x0, y0, x1, y1 = item["box"]
+        assert 0 <= x0 < x1 and 0 <= y0 < y1
+    with open(tmp_path / "out.csv", newline="") as fh:
+        (line,) = list(csv.DictReader(fh))
+    assert line["region"] == row["region"]
+    assert line["items"] == "; ".join(f"{i['label']} {100 * i['confidence']:.0f}%" for i in row["items"])
+
+
 def test_usage_errors_exit_two():
     assert run_cli("--top-k", "0", "x.jpg").returncode == 2
     assert run_cli().returncode == 2
