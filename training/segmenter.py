@@ -55,21 +55,27 @@ def setup(seed: int) -> None:
 # --- data -------------------------------------------------------------------------------------
 
 
-def load_split(root: Path, held_out: bool) -> tuple[np.ndarray, np.ndarray]:
+def at_base_size(rgb: np.ndarray, regions_full: np.ndarray):
+    """A photo and its region map (of the photo's aspect, any size) at long side BASE_SIDE, padded to a
+    square with black (background), and the (width, height) of the picture inside."""
+    h, w = rgb.shape[:2]
+    s = BASE_SIDE / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    photo = np.zeros((BASE_SIDE, BASE_SIDE, 3), np.uint8)
+    regions = np.zeros((BASE_SIDE, BASE_SIDE), np.uint8)
+    photo[: size[1], : size[0]] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    regions[: size[1], : size[0]] = cv2.resize(regions_full, size, interpolation=cv2.INTER_NEAREST)
+    return photo, regions, size
+
+
+def load_split(root: Path, held_out: bool) -> tuple[np.ndarray, np.ndarray, list]:
     """(photos, region maps) of one part of CCP, long side BASE_SIDE, padded to a square with black."""
     names = label_names(root)
     table = region_table(names)
 
     def one(item):
         rgb, labels = read_pair(item)
-        h, w = rgb.shape[:2]
-        s = BASE_SIDE / max(h, w)
-        size = (max(1, round(w * s)), max(1, round(h * s)))
-        photo = np.zeros((BASE_SIDE, BASE_SIDE, 3), np.uint8)
-        regions = np.zeros((BASE_SIDE, BASE_SIDE), np.uint8)
-        photo[: size[1], : size[0]] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        regions[: size[1], : size[0]] = cv2.resize(table[labels], size, interpolation=cv2.INTER_NEAREST)
-        return photo, regions, size
+        return at_base_size(rgb, table[labels])
 
     items = find_ccp(root, held_out)
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
@@ -100,16 +106,10 @@ def load_flat_lays(root: Path):
     def one(args):
         path, folder = args
         rgb = load_image(path)
-        h, w = rgb.shape[:2]
-        s = BASE_SIDE / max(h, w)
-        size = (max(1, round(w * s)), max(1, round(h * s)))
-        photo = np.zeros((BASE_SIDE, BASE_SIDE, 3), np.uint8)
-        regions = np.zeros((BASE_SIDE, BASE_SIDE), np.uint8)
-        photo[: size[1], : size[0]] = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         mask = foreground_mask(work_picture(rgb))
-        item = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST) > 0
-        regions[: size[1], : size[0]] = np.where(item, REGIONS.index(FOLDER_REGION[folder]), 0)
-        return photo, regions, size
+        # The item's region at the mask's (working) size; at_base_size brings both to BASE_SIDE.
+        item = np.where(mask > 0, REGIONS.index(FOLDER_REGION[folder]), 0).astype(np.uint8)
+        return at_base_size(rgb, item)
 
     jobs = [(p, f) for p, f in zip(photos.paths, photos.folders) if f in FOLDER_REGION]
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
