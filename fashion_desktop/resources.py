@@ -39,3 +39,7 @@ def model_dir() -> Path:
 
 def segmenter_dir() -> Path:
     return resource_path("segmenter")
+
+
+def photo_model_dir() -> Path:
+    return resource_path("photo_model")

@@ -19,6 +19,7 @@ from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
 from fashion_desktop.core.edges import detect_edges
 from fashion_desktop.core.images import SUPPORTED_SUFFIXES, ImageError, decode_footprint, load_image
 from fashion_desktop.core.prepare import (
+    detail_picture,
     foreground_mask,
     garment_input,
     is_fashion_mnist_style,
@@ -124,6 +125,7 @@ def _isolate(rgb: np.ndarray, segmenter: Segmenter | None, timings: dict) -> _Is
         mask = foreground_mask(small)
         return _Isolated(item_input(small, mask), mask, None, ())
     assert seg is not None
+    detail = detail_picture(rgb)  # made once: every garment is cut from it
     sy, sx = rgb.shape[0] / small.shape[0], rgb.shape[1] / small.shape[1]
     others = tuple(
         (
@@ -134,11 +136,11 @@ def _isolate(rgb: np.ndarray, segmenter: Segmenter | None, timings: dict) -> _Is
                 min(rgb.shape[1], round(g.box[2] * sx)),
                 min(rgb.shape[0], round(g.box[3] * sy)),
             ),
-            garment_input(rgb, g.mask),
+            garment_input(detail, g.mask),
         )
         for g in outfit_items(seg)
     )
-    return _Isolated(garment_input(rgb, main.mask), main.mask, main.region, others)
+    return _Isolated(garment_input(detail, main.mask), main.mask, main.region, others)
 
 
 def _features(
@@ -211,7 +213,20 @@ def failure_message(exc: Exception) -> str:
 
 
 def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
-    """One model call for every picture's main item and its outfit's other items."""
+    """Each picture judged by its model: a dataset-style one by ``classifier``, a photo by
+    ``classifier.for_photos()``; one model call per model for every main item and outfit item."""
+    photos = classifier.for_photos()
+    if photos is classifier:
+        return _classify_with(staged, classifier)
+    out: list[Analysis] = [None] * len(staged)  # type: ignore[list-item]  # every slot is filled below
+    for model, dataset_style in ((classifier, True), (photos, False)):
+        group = [i for i, s in enumerate(staged) if (s.isolated.mask is None) == dataset_style]
+        for i, analysis in zip(group, _classify_with([staged[i] for i in group], model)):
+            out[i] = analysis
+    return out
+
+
+def _classify_with(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
     if not staged:
         return []
     inputs = [x for s in staged for x in (s.model_input, *(i[2] for i in s.isolated.items))]

@@ -110,6 +110,13 @@ class Classifier:
         self._known_score = KNOWN_SCORES[metadata.get("known_score") or "top_probability"]
         self._lock = threading.Lock()
         self.segmenter: Segmenter | None = None  # finds the garment in pictures of people; None: GrabCut only
+        # The model for photos (resources/photo_model: this network trained on more real photos and on worn
+        # garments) when bundled; this one keeps Fashion-MNIST-style pictures and the Fashion-MNIST figures.
+        self.photo: Classifier | None = None
+
+    def for_photos(self) -> Classifier:
+        """The classifier that judges photos (anything but a picture of at most 28 x 28)."""
+        return self.photo or self
 
     def judge_known(self, probabilities) -> KnownReport:
         score = float(self._known_score(np.asarray(probabilities)))
@@ -122,9 +129,13 @@ class Classifier:
         segmenter_dir: str | os.PathLike | None = None,
         *,
         segmenter: bool = True,
+        photo_model_dir: str | os.PathLike | None = None,
     ) -> Classifier:
         """Load ``model_dir`` (default: the bundled model) and, unless ``segmenter`` is False, the garment
-        segmenter in ``segmenter_dir`` (default: the bundled one). Raises ModelError with a clear message."""
+        segmenter in ``segmenter_dir`` (default: the bundled one). The model for photos comes from
+        ``photo_model_dir``, or with the bundled model from the bundled ``resources/photo_model`` when it is
+        there; a model folder given alone serves every picture. Raises ModelError with a clear message."""
+        bundled_set = model_dir is None
         if model_dir is None:
             from fashion_desktop.resources import model_dir as bundled
 
@@ -152,6 +163,13 @@ class Classifier:
             raise ModelError(
                 f"The model in {path} does not give probabilities: for a blank picture it gives {problem}. {FIX_HINT}"
             )
+        if photo_model_dir is None and bundled_set:
+            from fashion_desktop.resources import photo_model_dir as bundled_photo_model
+
+            if (bundled_photo_model() / "model.json").exists():
+                photo_model_dir = bundled_photo_model()
+        if photo_model_dir is not None:
+            clf.photo = cls.load(photo_model_dir, segmenter=False)
         if segmenter:
             from fashion_desktop.core.segment import Segmenter
 

@@ -157,28 +157,36 @@ def item_input(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
         mask[:] = 255  # nothing stands out: show the model the whole picture rather than nothing
     ys, xs = np.nonzero(mask)
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    gray = _to_gray(small).astype(np.float32)
-    negated = (255.0 - gray) * (mask / 255.0)
-    item = negated[y0:y1, x0:x1]
+    # Only the item's box is worked on (a garment is a small part of a picture of a person).
+    box_mask = mask[y0:y1, x0:x1]
+    gray = _to_gray(np.ascontiguousarray(small[y0:y1, x0:x1])).astype(np.float32)
+    item = (255.0 - gray) * (box_mask / 255.0)
     # Stretch so the item spans the range the dataset's items do, whatever the exposure.
-    inside = item[mask[y0:y1, x0:x1] > 0]
+    inside = item[box_mask > 0]
     lo, hi = (np.percentile(inside, 2), np.percentile(inside, 99.5)) if inside.size else (0.0, 255.0)
     if hi - lo > 10:
-        item = np.where(mask[y0:y1, x0:x1] > 0, (item - lo * 0.5) * (235.0 / max(hi - lo * 0.5, 1)) + 20, 0)
+        item = np.where(box_mask > 0, (item - lo * 0.5) * (235.0 / max(hi - lo * 0.5, 1)) + 20, 0)
     return _fit_28(np.clip(item, 0, 255).astype(np.uint8))
 
 
 DETAIL_SIZE = 384  # long side a worn garment is cut from: on a full figure a top is a tenth of the height
 
 
+def detail_picture(rgb: np.ndarray) -> np.ndarray:
+    """The picture at long side DETAIL_SIZE (never enlarged): what worn garments are cut from."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETAIL_SIZE / max(h, w))
+    if scale == 1.0:
+        return rgb
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
 def garment_input(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The model input for a garment the segmenter found: ``mask`` (uint8 0/255, at the working size)
     brought up to a picture of long side DETAIL_SIZE, and the garment cut from that, so that a shirt on
-    a person filling a tenth of the picture still has its 28 pixels of detail."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, DETAIL_SIZE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    picture = rgb if scale == 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    a person filling a tenth of the picture still has its 28 pixels of detail. Give it a
+    ``detail_picture`` already to cut several garments from one picture."""
+    picture = detail_picture(rgb)
     if picture.ndim == 2:
         picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB)
     if mask.shape[:2] != picture.shape[:2]:

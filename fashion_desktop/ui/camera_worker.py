@@ -220,7 +220,9 @@ class CameraWorker(ThreadWorker):
                 smoother.reset()  # going live again starts from the live picture, not the frozen one
             else:
                 smoothed = Prediction.from_probabilities(smoother.update(probabilities, frame.captured))
-                smoothed_known = classifier.judge_known(smoothed.probabilities) if classifier is not None else None
+                smoothed_known = (
+                    classifier.for_photos().judge_known(smoothed.probabilities) if classifier is not None else None
+                )
         return CameraResult(
             frame=frame,
             mirrored=mirrored,

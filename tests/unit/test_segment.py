@@ -113,3 +113,32 @@ def test_a_flat_lay_photo_has_no_person_and_goes_through_isolation_as_before(cla
 def test_a_dataset_item_is_judged_whole_without_the_segmenter(classifier):
     a = analyze(np.zeros((28, 28, 3), np.uint8) + 40, classifier)
     assert a.region is None and a.item_mask is None and "segment" not in a.timings_ms
+
+
+def test_photos_are_judged_by_the_photo_model_and_dataset_items_by_the_dataset_model(classifier):
+    """model.json of each says what it serves: resources/model the Fashion-MNIST-style pictures (and the
+    Fashion-MNIST figures), resources/photo_model every photo, with its own "known" threshold."""
+    photo_model = classifier.for_photos()
+    assert photo_model is classifier.photo and photo_model is not classifier
+    item = analyze(np.zeros((28, 28, 3), np.uint8) + 40, classifier)
+    assert item.known.threshold == classifier.known_threshold
+    x = item.model_input[None]
+    assert item.prediction.probabilities == pytest.approx(tuple(classifier.predict(x)[0]), abs=1e-6)
+    photo = analyze(resource_path("samples", "dress.jpg"), classifier)
+    assert photo.known.threshold == photo_model.known_threshold != classifier.known_threshold
+    y = photo.model_input[None]
+    assert photo.prediction.probabilities == pytest.approx(tuple(photo_model.predict(y)[0]), abs=1e-6)
+
+
+def test_a_tampered_photo_model_is_refused(tmp_path):
+    from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.resources import photo_model_dir
+
+    folder = tmp_path / "photo_model"
+    shutil.copytree(photo_model_dir(), folder)
+    meta = json.loads((folder / "model.json").read_text())
+    data = bytearray((folder / meta["file"]).read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    (folder / meta["file"]).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match model.json"):
+        Classifier.load(photo_model_dir=folder, segmenter=False)
