@@ -28,7 +28,7 @@ REGION_NAMES = {
 
 
 def item_text(label: str, confidence: float, region: str | None, known: bool = True) -> str:
-    where = f" ({REGION_NAMES.get(region, region)})" if region else ""
+    where = f" · {REGION_NAMES.get(region, region)}" if region else ""
     return f"{label if known else label + '?'} {100 * confidence:.0f}%{where}"
 
 
@@ -65,6 +65,10 @@ class ResultPanel(QWidget):
         self.outfit.setToolTip("Other garments found on the person; click one to see its scores and crop.")
         self.items = QListWidget(self.outfit)
         self.items.setAccessibleName("Items in the picture")
+        # Every row shown, none cut: the list is as tall as its rows and never scrolls sideways.
+        self.items.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.items.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.items.setTextElideMode(Qt.TextElideMode.ElideRight)  # the whole text is in each row's tooltip
         self.items.currentRowChanged.connect(self._show_item)
         QVBoxLayout(self.outfit).addWidget(self.items)
         self.outfit.hide()
@@ -132,11 +136,17 @@ class ResultPanel(QWidget):
                 p = item.prediction
                 if p is not None:
                     ok = item.known.recognised if item.known is not None else True
-                    self.items.addItem(QListWidgetItem(item_text(p.label, p.confidence, item.region, ok)))
+                    self._add_row(item_text(p.label, p.confidence, item.region, ok))
             self.items.setCurrentRow(0)
-            self.items.setFixedHeight(self.items.sizeHintForRow(0) * self.items.count() + 2 * self.items.frameWidth())
+            rows = sum(self.items.sizeHintForRow(i) for i in range(self.items.count()))
+            self.items.setFixedHeight(rows + 2 * self.items.frameWidth() + 2)
         self.items.blockSignals(False)
         self.outfit.setVisible(self.items.count() > 0)
+
+    def _add_row(self, text: str) -> None:
+        row = QListWidgetItem(text)
+        row.setToolTip(text)
+        self.items.addItem(row)
 
     def items_shown(self) -> list[str]:
         return [self.items.item(i).text() for i in range(self.items.count())]
