@@ -60,11 +60,14 @@ def user_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def reference_probabilities() -> dict[str, list[float]]:
-    """What the dev venv (tensorflow, not tensorflow-cpu) gives for each bundled sample."""
+    """What the dev venv (tensorflow, not tensorflow-cpu) gives for each bundled sample, with the same
+    bundled networks as the app (the photo model judges the samples, the segmenter looks for people)."""
     from fashion_desktop.core.analysis import analyze
     from fashion_desktop.core.classifier import Classifier
+    from fashion_desktop.resources import resources_dir
 
-    classifier = Classifier.load(REPO / "resources" / "model")
+    assert resources_dir() == REPO / "resources"
+    classifier = Classifier.load()
     return {p.name: list(analyze(p, classifier).prediction.probabilities) for p in sorted(SAMPLES.glob("*.jpg"))}
 
 
