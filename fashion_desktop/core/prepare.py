@@ -137,16 +137,22 @@ def _fit_28(item: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shrunk(picture: np.ndarray, long_side: int) -> np.ndarray:
+    """``picture`` with its long side brought down to ``long_side`` (never enlarged), aspect kept."""
+    h, w = picture.shape[:2]
+    scale = min(1.0, long_side / max(h, w))
+    if scale == 1.0:
+        return picture
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+
+
 def work_picture(rgb: np.ndarray) -> np.ndarray:
     """The picture at the working size (long side WORK_SIZE, never enlarged), in RGB: what isolation and
     the garment segmenter look at, and what their masks are the size of."""
     if rgb.ndim == 2:
         rgb = cv2.cvtColor(rgb, cv2.COLOR_GRAY2RGB)
-    h, w = rgb.shape[:2]
-    scale = min(1.0, WORK_SIZE / max(h, w))
-    if scale == 1.0:
-        return rgb
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return _shrunk(rgb, WORK_SIZE)
 
 
 def item_input(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -174,11 +180,7 @@ DETAIL_SIZE = 384  # long side a worn garment is cut from: on a full figure a to
 
 def detail_picture(rgb: np.ndarray) -> np.ndarray:
     """The picture at long side DETAIL_SIZE (never enlarged): what worn garments are cut from."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, DETAIL_SIZE / max(h, w))
-    if scale == 1.0:
-        return rgb
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return _shrunk(rgb, DETAIL_SIZE)
 
 
 def garment_input(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
