@@ -11,7 +11,7 @@ from pathlib import Path
 from training.data import DataError
 from training.train import DEFAULT_OUT, TrainConfig
 
-SUBCOMMANDS = ("train", "evaluate", "imbalance", "segmenter")
+SUBCOMMANDS = ("train", "evaluate", "imbalance", "segmenter", "colour")
 
 
 def _classes(text: str) -> list[int]:
@@ -121,6 +121,31 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--photos", help="flat-lay photos (clothing-dataset-small's layout) to learn 'no person' from")
     g.add_argument("--photos-per-epoch", type=int, default=s.photos_per_epoch)
     g.add_argument("--out", type=Path, default=SEGMENTER_OUT, help=f"output folder (default {SEGMENTER_OUT})")
+    from training.colour import DEFAULT_OUT as COLOUR_OUT
+    from training.colour import ColourConfig
+
+    c = sub.add_parser("colour", help="train the colour photo model (64 x 64 RGB) on the real photos and install it")
+    k = ColourConfig()
+    c.add_argument("--photos", default=k.photos, help=f"clothing-dataset-small (default {k.photos})")
+    c.add_argument("--extra-photos", default=k.extra_photos, help=f"a second collection (default {k.extra_photos})")
+    c.add_argument("--ccp", default=k.ccp, help=f"the CCP folder (default {k.ccp})")
+    c.add_argument("--epochs", type=int, default=k.epochs)
+    c.add_argument("--batch-size", type=int, default=k.batch_size)
+    c.add_argument("--lr", type=float, default=k.learning_rate, dest="learning_rate")
+    c.add_argument("--photo-variants", type=int, default=k.photo_variants, help="re-takes of each photo")
+    c.add_argument("--ccp-variants", type=int, default=k.ccp_variants, help="re-takes of each CCP garment")
+    c.add_argument(
+        "--fashion-mnist-per-class",
+        type=int,
+        default=k.fashion_mnist_per_class,
+        help="dataset items per class per epoch",
+    )
+    c.add_argument("--blur-prob", type=float, default=k.blur_prob)
+    c.add_argument("--width", type=int, default=k.width, help="channels of the first block")
+    c.add_argument("--seed", type=int, default=k.seed)
+    c.add_argument("--data-dir", help="Fashion-MNIST's IDX files (default: the Debian package, else Keras's loader)")
+    c.add_argument("--subset", type=int, help="train on this many real items only (quick runs, tests)")
+    c.add_argument("--out", type=Path, default=COLOUR_OUT, help=f"output folder (default {COLOUR_OUT})")
     return top
 
 
@@ -141,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
 
             fields = {k: v for k, v in vars(args).items() if k in SegmenterConfig.__dataclass_fields__}
             run_segmenter(SegmenterConfig(**fields), args.out, command)
+            return 0
+        if args.command == "colour":
+            from training.colour import ColourConfig
+            from training.colour import run as run_colour
+
+            fields = {k: v for k, v in vars(args).items() if k in ColourConfig.__dataclass_fields__}
+            run_colour(ColourConfig(**fields), args.out, command)
             return 0
         cfg_fields = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
         cfg = TrainConfig(**cfg_fields)

@@ -157,9 +157,10 @@ CROP_MIN_SHARE = ITEM_MIN_SHARE  # of the picture: smaller garments are not trai
 def _crops_of_one(args) -> list[tuple[tuple[int, ...], list[np.ndarray]]]:
     """Model inputs of each garment of one photo, by its true mask: the crop, then ``variants`` re-takes
     (exposure, colour, mirror, a mask a pixel wider or narrower, as a segmenter's would be)."""
-    from fashion_desktop.core.prepare import DETAIL_SIZE, WORK_SIZE, garment_input, work_picture
+    from fashion_desktop.core.prepare import DETAIL_SIZE, WORK_SIZE, colour_input, garment_input, work_picture
 
-    item, names, variants, seed = args
+    item, names, variants, seed, colour = args
+    cut = colour_input if colour else garment_input
     rgb, labels = read_pair(item)
     table = region_table(names)
     # The mask at the working size, as the segmenter gives it; the pixels at the size garments are cut from.
@@ -174,7 +175,7 @@ def _crops_of_one(args) -> list[tuple[tuple[int, ...], list[np.ndarray]]]:
         if g.share < CROP_MIN_SHARE:
             continue
         mask = g.mask.astype(np.uint8) * 255
-        versions = [garment_input(photo, mask)]
+        versions = [cut(photo, mask)]
         for _ in range(variants):
             img = np.clip(photo.astype(np.float32) * rng.uniform(0.8, 1.2, 3) + rng.uniform(-20, 20), 0, 255)
             m = mask
@@ -185,32 +186,39 @@ def _crops_of_one(args) -> list[tuple[tuple[int, ...], list[np.ndarray]]]:
             img = img.astype(np.uint8)
             if rng.random() < 0.5:
                 img, m = img[:, ::-1].copy(), m[:, ::-1].copy()
-            versions.append(garment_input(img, m))
+            versions.append(cut(img, m))
         out.append((g.classes, versions))
     return out
 
 
 def garment_crops(
-    root: str | os.PathLike, held_out: bool, variants: int, seed: int, cache_dir: Path | None = None
+    root: str | os.PathLike,
+    held_out: bool,
+    variants: int,
+    seed: int,
+    cache_dir: Path | None = None,
+    colour: bool = False,
 ) -> tuple[np.ndarray, list[tuple[int, ...]]]:
-    """(n, 1 + variants, 28, 28) model inputs of the garments of the CCP photos of one part, by their
-    true masks, and each garment's allowed Fashion-MNIST classes (() for none of the ten)."""
+    """(n, 1 + variants, 28, 28) model inputs (with ``colour``: (n, 1 + variants, 64, 64, 3) inputs of the
+    colour photo model) of the garments of the CCP photos of one part, by their true masks, and each
+    garment's allowed Fashion-MNIST classes (() for none of the ten)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from fashion_desktop.core.prepare import PREPROCESSING_VERSION
+    from fashion_desktop.core.prepare import COLOUR_SIDE, PREPROCESSING_VERSION
 
     root = Path(root)
     items = find_ccp(root, held_out)
     names = label_names(root)
+    kind = f"colour{COLOUR_SIDE}:" if colour else ""
     key = hashlib.sha1(
-        f"ccp:{PREPROCESSING_VERSION}:{CROP_MIN_SHARE}:{variants}:{seed}:{held_out}:".encode()
+        f"ccp:{kind}{PREPROCESSING_VERSION}:{CROP_MIN_SHARE}:{variants}:{seed}:{held_out}:".encode()
         + "\n".join(str(i.photo) for i in items).encode()
     ).hexdigest()[:16]
     cache = (cache_dir / f"ccp-{key}.npz") if cache_dir else None
     if cache and cache.exists():
         data = np.load(cache)
         return data["inputs"], [tuple(int(c) for c in np.flatnonzero(row)) for row in data["targets"]]
-    jobs = [(item, names, variants, seed * 100_003 + i) for i, item in enumerate(items)]
+    jobs = [(item, names, variants, seed * 100_003 + i, colour) for i, item in enumerate(items)]
     with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         per_photo = list(pool.map(_crops_of_one, jobs, chunksize=8))
     garments = [g for photo in per_photo for g in photo]

@@ -79,7 +79,7 @@ def with_softmax(model: keras.Model) -> keras.Model:
     trained = model
     model = keras.Model.from_config(trained.get_config())
     model.set_weights(trained.get_weights())
-    image = keras.Input((28, 28, 1), name="image")
+    image = keras.Input(tuple(model.input_shape[1:]), name="image")
     direct = layers.Softmax()(model(image))
     mirrored = layers.Softmax()(model(HorizontalFlip()(image)))
     probs = layers.Average(name="probabilities")([direct, mirrored])

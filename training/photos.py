@@ -152,9 +152,11 @@ def photo_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _prepare_one(args) -> list[np.ndarray]:
-    path, variants, seed = args
+    path, variants, seed, colour = args
     from fashion_desktop.core.images import load_image
-    from fashion_desktop.core.prepare import to_model_input
+    from fashion_desktop.core.prepare import to_colour_input, to_model_input
+
+    cut = to_colour_input if colour else to_model_input
 
     rgb = load_image(path)
     long_side = max(rgb.shape[:2])
@@ -162,22 +164,26 @@ def _prepare_one(args) -> list[np.ndarray]:
         s = 512 / long_side
         rgb = cv2.resize(rgb, (round(rgb.shape[1] * s), round(rgb.shape[0] * s)), interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(seed)
-    out = [to_model_input(rgb)]
-    out += [to_model_input(photo_variant(rgb, rng)) for _ in range(variants)]
+    out = [cut(rgb)]
+    out += [cut(photo_variant(rgb, rng)) for _ in range(variants)]
     return out
 
 
-def prepare_photos(photos: PhotoSet, variants: int, seed: int, cache_dir: Path | None = None) -> np.ndarray:
-    """(n, 1 + variants, 28, 28) model inputs, computed in parallel and cached by content."""
-    from fashion_desktop.core.prepare import PREPROCESSING_VERSION
+def prepare_photos(
+    photos: PhotoSet, variants: int, seed: int, cache_dir: Path | None = None, colour: bool = False
+) -> np.ndarray:
+    """(n, 1 + variants, 28, 28) model inputs, or with ``colour`` (n, 1 + variants, 64, 64, 3) inputs of
+    the colour photo model, computed in parallel and cached by content."""
+    from fashion_desktop.core.prepare import COLOUR_SIDE, PREPROCESSING_VERSION
 
+    kind = f"colour{COLOUR_SIDE}:" if colour else ""
     key = hashlib.sha1(
-        f"{PREPROCESSING_VERSION}:{variants}:{seed}:".encode() + "\n".join(map(str, photos.paths)).encode()
+        f"{kind}{PREPROCESSING_VERSION}:{variants}:{seed}:".encode() + "\n".join(map(str, photos.paths)).encode()
     ).hexdigest()[:16]
     cache = (cache_dir / f"photos-{key}.npy") if cache_dir else None
     if cache and cache.exists():
         return np.load(cache)
-    jobs = [(p, variants, seed * 100_003 + i) for i, p in enumerate(photos.paths)]
+    jobs = [(p, variants, seed * 100_003 + i, colour) for i, p in enumerate(photos.paths)]
     print(f"preparing {len(jobs)} photos x {1 + variants} versions...", file=sys.stderr, flush=True)
     with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         out = np.stack([np.stack(v) for v in pool.map(_prepare_one, jobs, chunksize=16)])

@@ -191,10 +191,48 @@ def garment_input(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
     picture = detail_picture(rgb)
     if picture.ndim == 2:
         picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB)
-    if mask.shape[:2] != picture.shape[:2]:
-        mask = cv2.resize(mask, (picture.shape[1], picture.shape[0]), interpolation=cv2.INTER_LINEAR)
-        mask = np.where(mask > 127, 255, 0).astype(np.uint8)
-    return item_input(picture, mask)
+    return item_input(picture, _mask_at(mask, picture.shape))
+
+
+COLOUR_SIDE = 64  # the colour photo model's input: 64 x 64 RGB, where a collar and a strap are still there
+
+
+def _mask_at(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``mask`` (uint8 0/255) brought to ``shape`` (height, width), still 0/255."""
+    if mask.shape[:2] == shape[:2]:
+        return mask
+    mask = cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.where(mask > 127, 255, 0).astype(np.uint8)
+
+
+def colour_input(picture: np.ndarray, mask: np.ndarray, side: int = COLOUR_SIDE) -> np.ndarray:
+    """The colour model's input for the item ``mask`` (uint8 0/255, any size: the working size as
+    isolation and the segmenter give it) covers in ``picture`` (a :func:`detail_picture`): the item in its
+    own colours, everything else black, its box's long side brought to ``side`` and centred on black.
+    No negation, stretch or sharpening: the network learned colour and exposure as photos have them."""
+    if picture.ndim == 2:
+        picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB)
+    mask = _mask_at(mask, picture.shape).copy()
+    if mask.sum() < 0.01 * 255 * mask.size:
+        mask[:] = 255  # nothing stands out: the whole picture rather than nothing
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    item = picture[y0:y1, x0:x1] * (mask[y0:y1, x0:x1, None] > 0)
+    h, w = item.shape[:2]
+    scale = side / max(h, w)
+    nh, nw = max(1, min(side, round(h * scale))), max(1, min(side, round(w * scale)))
+    small = cv2.resize(item, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    out = np.zeros((side, side, 3), np.uint8)
+    oy, ox = (side - nh) // 2, (side - nw) // 2
+    out[oy : oy + nh, ox : ox + nw] = small
+    return out
+
+
+def to_colour_input(rgb: np.ndarray) -> np.ndarray:
+    """Any RGB (or gray) photo -> (COLOUR_SIDE, COLOUR_SIDE, 3) uint8, the item found by GrabCut (as
+    :func:`to_model_input` finds it) cut in colour from the picture at DETAIL_SIZE."""
+    small = work_picture(rgb)
+    return colour_input(detail_picture(rgb), foreground_mask(small))
 
 
 def to_model_input(rgb: np.ndarray) -> np.ndarray:
