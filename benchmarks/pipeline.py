@@ -48,9 +48,18 @@ def main() -> None:
     from fashion_desktop.core.classifier import Classifier
     from fashion_desktop.core.edges import detect_edges
     from fashion_desktop.core.images import load_image
-    from fashion_desktop.core.prepare import garment_input, to_model_input, work_picture
+    from fashion_desktop.core.prepare import (
+        colour_input,
+        detail_picture,
+        garment_input,
+        to_colour_input,
+        to_model_input,
+        work_picture,
+    )
 
     clf = Classifier.load()
+    photos = clf.for_photos()  # the model that judges photos: the colour one when it is bundled
+    prepare_photo = to_colour_input if photos.colour else to_model_input
     samples = sorted((REPO / "resources" / "samples").glob("*.jpg"))
     photo = cv2.resize(load_image(samples[0]), (864, 1152), interpolation=cv2.INTER_CUBIC)  # ~1 MP
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,12 +69,14 @@ def main() -> None:
             "decode": _median_ms(lambda: load_image(path), args.repeat),
             "blur": _median_ms(lambda: measure_blur(photo), args.repeat),
             "edges": _median_ms(lambda: detect_edges(photo), args.repeat),
-            "prepare": _median_ms(lambda: to_model_input(photo), args.repeat),
+            "prepare": _median_ms(lambda: prepare_photo(photo), args.repeat),
         }
         small = work_picture(photo)
         stages["segment"] = _median_ms(lambda: clf.segmenter.regions(small), args.repeat * 3)
         x = to_model_input(photo)[None]
-        stages["classify"] = _median_ms(lambda: clf.predict(x), args.repeat * 3)
+        stages["classify"] = _median_ms(lambda: clf.predict(x), args.repeat * 3)  # the 28 x 28 model
+        y = prepare_photo(photo)[None]
+        stages["classify_photo"] = _median_ms(lambda: photos.predict(y), args.repeat * 3)  # the photo model
         end_to_end = _median_ms(lambda: analyze(path, clf), args.repeat)
         # A person: the outfit sample at ~1 MP, judged by its main garment and its other items.
         outfit = cv2.resize(load_image(REPO / "resources" / "samples" / "people" / "outfit.jpg"), (816, 1232))
@@ -73,7 +84,10 @@ def main() -> None:
         cv2.imwrite(str(person_path), cv2.cvtColor(outfit, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
         seg = clf.segmenter.segment(work_picture(outfit))
         assert seg.main is not None, "the outfit sample shows a person"
-        stages["cut_garment"] = _median_ms(lambda: garment_input(outfit, seg.main.mask), args.repeat)
+        if photos.colour:
+            stages["cut_garment"] = _median_ms(lambda: colour_input(detail_picture(outfit), seg.main.mask), args.repeat)
+        else:
+            stages["cut_garment"] = _median_ms(lambda: garment_input(outfit, seg.main.mask), args.repeat)
         person_end_to_end = _median_ms(lambda: analyze(person_path, clf), args.repeat)
         for name, ms in stages.items():
             print(f"{name:<12} {ms:7.2f} ms")
@@ -104,6 +118,8 @@ def main() -> None:
         end_to_end_ms=round(end_to_end, 2),
         person_end_to_end_ms=round(person_end_to_end, 2),
         model_call_ms=round(stages["classify"], 2),
+        photo_model_call_ms=round(stages["classify_photo"], 2),
+        photo_model_colour=int(photos.colour),
         decode_only_img_s=round(decode_rate, 1),
         pipeline_img_s=round(pipeline_rate, 1),
         throughput_ratio=round(pipeline_rate / decode_rate, 3),

@@ -38,6 +38,11 @@ def main() -> None:
         help="a second collection whose held-out part is judged by label too (skipped when absent)",
     )
     ap.add_argument("--model-dir", type=Path)
+    ap.add_argument(
+        "--photo-model-dir",
+        type=Path,
+        help="the model that judges photos (default: the bundled resources/photo_model); to compare two side by side",
+    )
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from fashion_desktop.core import CLASS_NAMES
@@ -46,7 +51,7 @@ def main() -> None:
     from training.photo_eval import cross_fitted_unknown, photo_metrics
     from training.photos import UNKNOWN_FOLDERS, calibration_fold, find_photos, known_mask
 
-    clf = Classifier.load(args.model_dir)
+    clf = Classifier.load(args.model_dir, photo_model_dir=args.photo_model_dir)
     figures: dict[str, float] = {}
 
     # ../shared/realworld: one exact label per photo.

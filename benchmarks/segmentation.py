@@ -48,6 +48,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ccp", type=Path, default=REPO.parent / "shared" / "ccp")
     ap.add_argument("--model-dir", type=Path)
+    ap.add_argument(
+        "--photo-model-dir",
+        type=Path,
+        help="the model that judges photos (default: the bundled resources/photo_model); to compare two side by side",
+    )
     ap.add_argument("--segmenter-dir", type=Path)
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -62,7 +67,7 @@ def main() -> None:
     from training.ccp import find_ccp, label_classes, label_names, read_pair, region_table
     from training.segmenter import iou_figures
 
-    clf = Classifier.load(args.model_dir, args.segmenter_dir)
+    clf = Classifier.load(args.model_dir, args.segmenter_dir, photo_model_dir=args.photo_model_dir)
     assert clf.segmenter is not None
     names = label_names(args.ccp)
     table, classes_of = region_table(names), label_classes(names)

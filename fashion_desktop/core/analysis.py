@@ -19,6 +19,7 @@ from fashion_desktop.core.classifier import Classifier, KnownReport, Prediction
 from fashion_desktop.core.edges import detect_edges
 from fashion_desktop.core.images import SUPPORTED_SUFFIXES, ImageError, decode_footprint, load_image
 from fashion_desktop.core.prepare import (
+    colour_input,
     detail_picture,
     foreground_mask,
     garment_input,
@@ -36,7 +37,7 @@ class Item:
 
     region: str  # the segmenter's region it was found in: "bottoms", "footwear", ...
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), in the picture's pixels
-    model_input: np.ndarray  # (28, 28) uint8
+    model_input: np.ndarray  # (28, 28) uint8, or (64, 64, 3) for the colour photo model
     prediction: Prediction | None
     known: KnownReport | None
 
@@ -46,7 +47,8 @@ class Analysis:
     image: np.ndarray  # RGB uint8, as decoded
     blur: BlurReport
     edges: np.ndarray  # uint8 mask (0/255), same height and width as ``image``
-    model_input: np.ndarray  # (28, 28) uint8, what the model sees
+    # What the model sees: (28, 28) uint8 gray, or (64, 64, 3) RGB when the colour photo model judged it.
+    model_input: np.ndarray
     prediction: Prediction | None  # None: no model loaded (analyze_without_model)
     known: KnownReport | None  # False: probably none of the ten classes (the prediction is a guess); None: no model
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -109,11 +111,27 @@ class _Isolated:
     items: tuple[tuple[str, tuple[int, int, int, int], np.ndarray], ...]  # region, box, model input
 
 
-def _isolate(rgb: np.ndarray, segmenter: Segmenter | None, timings: dict) -> _Isolated:
+@dataclass(frozen=True)
+class _Judges:
+    """What isolation needs to know of the models: the segmenter, and whether photos go to a colour model."""
+
+    segmenter: Segmenter | None = None
+    colour: bool = False  # photo items cut in colour (``colour_input``), else 28 x 28 gray (``item_input``)
+
+    @classmethod
+    def of(cls, classifier: Classifier | None) -> _Judges:
+        if classifier is None:
+            return cls()
+        return cls(classifier.segmenter, classifier.for_photos().colour)
+
+
+def _isolate(rgb: np.ndarray, judges: _Judges, timings: dict) -> _Isolated:
     """The main item and the outfit's others. With a segmenter, a picture of a person is judged by its
-    main garment (and the others are items); any other picture goes through GrabCut as before."""
+    main garment (and the others are items); any other picture goes through GrabCut as before. Photo
+    items are cut in colour from the picture at DETAIL_SIZE when a colour model judges them."""
     if is_fashion_mnist_style(rgb):
         return _Isolated(to_model_input(rgb), None, None, ())
+    segmenter = judges.segmenter
     small = work_picture(rgb)
     seg: Segmentation | None = None
     if segmenter is not None:
@@ -121,9 +139,11 @@ def _isolate(rgb: np.ndarray, segmenter: Segmenter | None, timings: dict) -> _Is
         seg = segmenter.segment(small)
         timings["segment"] = (time.perf_counter() - t) * 1e3
     main = seg.main if seg is not None else None
+    cut = colour_input if judges.colour else garment_input
     if main is None:
         mask = foreground_mask(small)
-        return _Isolated(item_input(small, mask), mask, None, ())
+        item = colour_input(detail_picture(rgb), mask) if judges.colour else item_input(small, mask)
+        return _Isolated(item, mask, None, ())
     assert seg is not None
     detail = detail_picture(rgb)  # made once: every garment is cut from it
     sy, sx = rgb.shape[0] / small.shape[0], rgb.shape[1] / small.shape[1]
@@ -136,16 +156,14 @@ def _isolate(rgb: np.ndarray, segmenter: Segmenter | None, timings: dict) -> _Is
                 min(rgb.shape[1], round(g.box[2] * sx)),
                 min(rgb.shape[0], round(g.box[3] * sy)),
             ),
-            garment_input(detail, g.mask),
+            cut(detail, g.mask),
         )
         for g in outfit_items(seg)
     )
-    return _Isolated(garment_input(detail, main.mask), main.mask, main.region, others)
+    return _Isolated(cut(detail, main.mask), main.mask, main.region, others)
 
 
-def _features(
-    rgb: np.ndarray, timings: dict, segmenter: Segmenter | None = None
-) -> tuple[BlurReport, np.ndarray, _Isolated]:
+def _features(rgb: np.ndarray, timings: dict, judges: _Judges) -> tuple[BlurReport, np.ndarray, _Isolated]:
     t0 = time.perf_counter()
     # Blur and edges share one gray copy.
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 and rgb.shape[2] == 3 else rgb
@@ -153,7 +171,7 @@ def _features(
     t1 = time.perf_counter()
     edges = detect_edges(gray)
     t2 = time.perf_counter()
-    isolated = _isolate(rgb, segmenter, timings)
+    isolated = _isolate(rgb, judges, timings)
     t3 = time.perf_counter()
     timings.update(blur=(t1 - t0) * 1e3, edges=(t2 - t1) * 1e3, prepare=(t3 - t2) * 1e3 - timings.get("segment", 0.0))
     return blur, edges, isolated
@@ -192,16 +210,16 @@ class _Staged:
         )  # fmt: skip
 
 
-def _stage(image, segmenter: Segmenter | None = None) -> _Staged:
+def _stage(image, judges: _Judges = _Judges()) -> _Staged:
     timings: dict[str, float] = {}
     rgb, source = _decode(image, timings)
-    blur, edges, isolated = _features(rgb, timings, segmenter)
+    blur, edges, isolated = _features(rgb, timings, judges)
     return _Staged(rgb, source, timings, blur, edges, isolated, is_featureless(rgb, isolated.model_input))
 
 
-def _try_stage(image, segmenter: Segmenter | None = None) -> _Staged | Exception:
+def _try_stage(image, judges: _Judges) -> _Staged | Exception:
     try:
-        return _stage(image, segmenter)
+        return _stage(image, judges)
     except Exception as exc:  # handed back to the caller with its file, never lost
         return exc
 
@@ -248,7 +266,7 @@ def _classify_with(staged: list[_Staged], classifier: Classifier) -> list[Analys
 
 def analyze(image: np.ndarray | str | os.PathLike | bytes, classifier: Classifier) -> Analysis:
     """Analyse one picture: an RGB uint8 array, a path, or encoded bytes. Raises ImageError for bad files."""
-    return _classify([_stage(image, classifier.segmenter)], classifier)[0]
+    return _classify([_stage(image, _Judges.of(classifier))], classifier)[0]
 
 
 def analyze_without_model(image: np.ndarray | str | os.PathLike | bytes) -> Analysis:
@@ -287,6 +305,7 @@ def analyze_files(
     after the files in hand.
     """
     files = [Path(p) for p in paths]
+    judges = _Judges.of(classifier)
     # OpenCV and NumPy release the GIL, so one thread per core decodes and measures in parallel.
     pool = ThreadPoolExecutor(workers or os.cpu_count() or 1, thread_name_prefix="analyze")
     pending: deque[tuple[Path, Future, int]] = deque()  # submitted, in input order, with their cost
@@ -299,7 +318,7 @@ def analyze_files(
                     next_cost = _in_flight_bytes(files[done])
                 if (pending or ready) and used + next_cost > memory_budget:
                     break  # wait for the pictures in hand to reach the model and go
-                pending.append((files[done], pool.submit(_try_stage, files[done], classifier.segmenter), next_cost))
+                pending.append((files[done], pool.submit(_try_stage, files[done], judges), next_cost))
                 used += next_cost
                 done, next_cost = done + 1, None
             if pending and len(ready) < batch:

@@ -1,4 +1,5 @@
-"""Loads the bundled Keras model (checked against model.json) and turns 28x28 inputs into probabilities."""
+"""Loads a bundled Keras classifier (checked against model.json) and turns its inputs into probabilities:
+28 x 28 gray items (resources/model) or, for the colour photo model, 64 x 64 RGB items."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from fashion_desktop.core.model_files import (
     quiet_native_stderr,
     read_metadata,
 )
+from fashion_desktop.core.prepare import COLOUR_SIDE
 
 if TYPE_CHECKING:
     from fashion_desktop.core.segment import Segmenter
@@ -97,12 +99,18 @@ class KnownReport:
     recognised: bool  # False: "not a fashion item I know" (the prediction is then a guess)
 
 
+GRAY_INPUT = (28, 28, 1)  # Fashion-MNIST's items: the 28 x 28 model, which judges dataset-style pictures
+COLOUR_INPUT = (COLOUR_SIDE, COLOUR_SIDE, 3)  # the isolated item in colour: a colour photo model
+INPUT_SHAPES = (GRAY_INPUT, COLOUR_INPUT)
+
+
 class Classifier:
     """A loaded, verified and warmed-up model. Thread-safe: calls are serialised."""
 
     def __init__(self, model, metadata: dict, model_dir: Path):
         self._model = model
-        self._call = _compiled_call(model)
+        self.input_shape: tuple[int, ...] = tuple(model.input_shape[1:])
+        self._call = _compiled_call(model, self.input_shape)
         self.metadata = metadata
         self.model_dir = model_dir
         self.known_threshold = float(metadata.get("known_threshold") or 0.0)
@@ -113,6 +121,11 @@ class Classifier:
         # The model for photos (resources/photo_model: this network trained on more real photos and on worn
         # garments) when bundled; this one keeps Fashion-MNIST-style pictures and the Fashion-MNIST figures.
         self.photo: Classifier | None = None
+
+    @property
+    def colour(self) -> bool:
+        """True for a colour photo model: it is given ``prepare.colour_input`` items, not 28 x 28 gray ones."""
+        return self.input_shape == COLOUR_INPUT
 
     def for_photos(self) -> Classifier:
         """The classifier that judges photos (anything but a picture of at most 28 x 28)."""
@@ -130,11 +143,13 @@ class Classifier:
         *,
         segmenter: bool = True,
         photo_model_dir: str | os.PathLike | None = None,
+        photos_only: bool = False,
     ) -> Classifier:
         """Load ``model_dir`` (default: the bundled model) and, unless ``segmenter`` is False, the garment
         segmenter in ``segmenter_dir`` (default: the bundled one). The model for photos comes from
         ``photo_model_dir``, or with the bundled model from the bundled ``resources/photo_model`` when it is
-        there; a model folder given alone serves every picture. Raises ModelError with a clear message."""
+        there; a model folder given alone serves every picture, so it must be a 28 x 28 one (``photos_only``:
+        the folder serves photos only, and may hold a colour model). Raises ModelError with a clear message."""
         bundled_set = model_dir is None
         if model_dir is None:
             from fashion_desktop.resources import model_dir as bundled
@@ -150,14 +165,18 @@ class Classifier:
             meta, path = again, model_dir / again["file"]
         model = load_checked_model(model_dir, meta)
         shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
-        if shape != (28, 28, 1) or tuple(model.output_shape[1:]) != (NUM_CLASSES,):
+        # The colour model judges photos only: the folder that serves dataset-style pictures must be 28 x 28.
+        allowed = INPUT_SHAPES if photos_only else (GRAY_INPUT,)
+        if shape not in allowed or tuple(model.output_shape[1:]) != (NUM_CLASSES,):
+            needs = " or ".join(f"{s} -> ({NUM_CLASSES},)" for s in allowed)
             raise ModelError(
                 f"The model in {path} takes {shape} and gives {model.output_shape[1:]}; "
-                f"Fashion Lens needs (28, 28, 1) -> ({NUM_CLASSES},). {FIX_HINT}"
+                f"Fashion Lens needs {needs} there. {FIX_HINT}"
             )
         clf = cls(model, meta, model_dir)
         with quiet_native_stderr():
-            probs = clf._raw_predict(np.zeros((1, 28, 28), np.uint8))  # warm-up: builds the graph once
+            blank = np.zeros((1, *clf.input_shape), np.uint8)
+            probs = clf._raw_predict(blank)  # warm-up: builds the graph once
         problem = _not_probabilities(probs)
         if problem:
             raise ModelError(
@@ -169,7 +188,7 @@ class Classifier:
             if (bundled_photo_model() / "model.json").exists():
                 photo_model_dir = bundled_photo_model()
         if photo_model_dir is not None:
-            clf.photo = cls.load(photo_model_dir, segmenter=False)
+            clf.photo = cls.load(photo_model_dir, segmenter=False, photos_only=True)
         if segmenter:
             from fashion_desktop.core.segment import Segmenter
 
@@ -177,7 +196,8 @@ class Classifier:
         return clf
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
-        """(n, 28, 28) uint8 -> (n, 10) probabilities. Raises ModelError if the model gives anything else."""
+        """(n, 28, 28) uint8 (a colour model: (n, 64, 64, 3)) -> (n, 10) probabilities. Raises ModelError
+        if the model gives anything else."""
         probs = self._raw_predict(inputs)
         problem = _not_probabilities(probs)
         if problem:
@@ -187,10 +207,15 @@ class Classifier:
 
     def _raw_predict(self, inputs: np.ndarray) -> np.ndarray:
         x = np.asarray(inputs, np.uint8)
-        if x.ndim == 2:
-            x = x[None]
+        gray = self.input_shape[-1] == 1  # given as (n, 28, 28): the channel axis is added here
+        if x.ndim == (2 if gray else 3):
+            x = x[None]  # one picture
+        if gray and x.ndim == 3:
+            x = x[..., None]
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(f"this model takes inputs of shape {self.input_shape}, not {x.shape[1:]}")
         with self._lock:
-            return np.asarray(self._call(x[..., None]), np.float32)
+            return np.asarray(self._call(x), np.float32)
 
 
 def _not_probabilities(probs: np.ndarray, tolerance: float = 1e-3) -> str | None:
@@ -208,14 +233,14 @@ def _not_probabilities(probs: np.ndarray, tolerance: float = 1e-3) -> str | None
     return None
 
 
-def _compiled_call(model):
+def _compiled_call(model, shape: tuple[int, ...]):
     """``model(x, training=False)`` as one traced graph: eager Keras runs layer by layer in Python
     (~30 ms for one picture); the graph takes about a millisecond. Batch size stays free, so single
     pictures and folder batches share one trace. The concrete function is called directly: going
     through ``tf.function``'s argument matching costs a few tenths of a millisecond a call."""
     import tensorflow as tf  # already imported by Keras at this point
 
-    spec = tf.TensorSpec((None, 28, 28, 1), tf.uint8)
+    spec = tf.TensorSpec((None, *shape), tf.uint8)
     # autograph=False: nothing to convert, and a frozen app has no source for autograph to read.
     graph = tf.function(lambda x: model(x, training=False), autograph=False).get_concrete_function(spec)
     return lambda x: graph(tf.constant(x, tf.uint8)).numpy()

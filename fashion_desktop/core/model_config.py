@@ -26,6 +26,7 @@ _KERAS_LAYERS = (
     "Dense",
     "Dropout",
     "Flatten",
+    "GlobalAveragePooling2D",
     "InputLayer",
     "MaxPooling2D",
     "Rescaling",

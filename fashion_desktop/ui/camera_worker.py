@@ -42,7 +42,7 @@ class CameraResult:
     analysis: Analysis  # of the guide crop; prediction None when no model is loaded
     smoothed: Prediction | None  # of the smoothed probabilities (None without a model)
     edge_layer: QImage  # guide-box sized, transparent except the edges
-    model_input: QImage  # 28x28 gray
+    model_input: QImage  # what the model saw: 28 x 28 gray, or 64 x 64 colour for the colour photo model
     started: float  # the worker's clock (the reader's: time.monotonic() by default) when it took the frame
     finished: float  # the same clock when the result was ready
     frozen: bool = False  # the analysis of a frozen frame (not smoothed)

@@ -1,4 +1,5 @@
-"""The 28x28 picture the model is given ("what the model sees"), enlarged with nearest-neighbour pixels."""
+"""The picture the model is given ("what the model sees"), enlarged with nearest-neighbour pixels: 28 x 28
+gray for a dataset-style picture, 64 x 64 in colour when the colour photo model judged a photo."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-PIXEL = 6  # screen pixels per model-input pixel
+PIXEL = 6  # screen pixels per pixel of a 28 x 28 input; a larger input is shown in the same square
 
 
 class ModelInputView(QWidget):
@@ -17,17 +18,30 @@ class ModelInputView(QWidget):
         self.setFixedSize(self.sizeHint())
         self.setAccessibleName("What the model sees")
         self.setAccessibleDescription("No picture")
-        self.setToolTip(
-            "The picture as the model is given it: 28 by 28 gray pixels, item light on black, like Fashion-MNIST"
-        )
+        self._describe(None)
 
     def sizeHint(self) -> QSize:
         return QSize(28 * PIXEL + 2, 28 * PIXEL + 2)
 
     def set_image(self, image: QImage | None) -> None:
         self._image = image
-        self.setAccessibleDescription("28 by 28 gray picture" if image is not None else "No picture")
+        self._describe(image)
         self.update()
+
+    def _describe(self, image: QImage | None) -> None:
+        if image is None:
+            self.setAccessibleDescription("No picture")
+            self.setToolTip("The picture as the model is given it")
+        elif image.isGrayscale():
+            side = f"{image.width()} by {image.height()}"
+            self.setAccessibleDescription(f"{side} gray picture")
+            self.setToolTip(
+                f"The picture as the model is given it: {side} gray pixels, item light on black, like Fashion-MNIST"
+            )
+        else:
+            side = f"{image.width()} by {image.height()}"
+            self.setAccessibleDescription(f"{side} colour picture")
+            self.setToolTip(f"The picture as the photo model is given it: the item alone, {side} pixels in colour")
 
     def image(self) -> QImage | None:
         return self._image

@@ -47,7 +47,7 @@ class PictureResult:
     analysis: Analysis  # its prediction is None when no model is loaded
     photo: QImage
     edge_layer: QImage  # transparent except the edges, same size as ``photo``
-    model_input: QImage  # 28x28 grayscale
+    model_input: QImage  # what the model saw: 28 x 28 gray, or 64 x 64 colour for the colour photo model
 
 
 @dataclass(frozen=True)

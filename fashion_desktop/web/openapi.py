@@ -35,7 +35,8 @@ def schema(version: str) -> dict:
             "items": {"type": "array", "items": {"type": "object"}, "description": "other items of an outfit"},
             "images": {
                 "type": "object",
-                "description": "with ?images=1: data URLs of the picture, its Canny overlay and the 28x28 model input",
+                "description": "with ?images=1: data URLs of the picture, its Canny overlay and the model input "
+                "(28 x 28 gray, or 64 x 64 colour from the photo model)",
                 "properties": {k: {"type": "string"} for k in ("picture", "overlay", "model_input")},
             },
         },

@@ -4,12 +4,13 @@ listed, and a click on one showing its bars and crop and framing it in the pictu
 from __future__ import annotations
 
 from fashion_desktop.resources import resource_path
+from tests.conftest import photo_input_shape
 from tests.ui.ui_helpers import wait_for_result
 
 OUTFIT = resource_path("samples", "people", "outfit.jpg")
 
 
-def test_an_outfit_lists_its_items_and_a_click_shows_one(qtbot, window):
+def test_an_outfit_lists_its_items_and_a_click_shows_one(qtbot, window, classifier):
     window.open_path(OUTFIT)
     result = wait_for_result(qtbot, window, OUTFIT.name)
     a = result.analysis
@@ -30,7 +31,8 @@ def test_an_outfit_lists_its_items_and_a_click_shows_one(qtbot, window):
     assert panel.bars.shown()[0][0] == a.items[0].prediction.label  # the item's own bars
     assert panel.bars.shown() != main_bars
     crop = panel.model_input.image()
-    assert crop is not None and crop != main_input and (crop.width(), crop.height()) == (28, 28)
+    assert crop is not None and crop != main_input
+    assert (crop.height(), crop.width()) == photo_input_shape(classifier)[:2]
 
     panel.items.setCurrentRow(0)  # back to the main garment
     assert window.image_view.frame() is None

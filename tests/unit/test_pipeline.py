@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO, SHARED, photo_input_shape
 
 SAMPLES = REPO / "resources" / "samples"
 
@@ -50,7 +50,7 @@ def test_analysis_of_a_real_photo_is_complete(classifier):
     h, w = result.image.shape[:2]
     assert result.image.dtype == np.uint8 and result.image.shape[2] == 3
     assert result.edges.shape == (h, w) and set(np.unique(result.edges)) <= {0, 255}
-    assert result.model_input.shape == (28, 28) and result.model_input.dtype == np.uint8
+    assert result.model_input.shape == photo_input_shape(classifier) and result.model_input.dtype == np.uint8
     assert len(result.prediction.probabilities) == 10
     assert sum(result.prediction.probabilities) == pytest.approx(1.0, abs=1e-4)
     assert result.prediction.label == result.prediction.ranked()[0][0]

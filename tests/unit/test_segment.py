@@ -13,6 +13,7 @@ from fashion_desktop.core.classifier import ModelError
 from fashion_desktop.core.segment import GARMENT_REGIONS, REGIONS, SIDE, Segmenter, find_garments, letterbox
 from fashion_desktop.core.serialize import CSV_FIELDS, analysis_row, csv_text
 from fashion_desktop.resources import resource_path, segmenter_dir
+from tests.conftest import photo_input_shape
 
 OUTFIT = resource_path("samples", "people", "outfit.jpg")  # a CCP street photo (held out of all training)
 
@@ -92,7 +93,7 @@ def test_an_outfit_photo_gives_its_main_garment_and_other_items(classifier):
     for item in a.items:
         x0, y0, x1, y1 = item.box
         assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
-        assert item.model_input.shape == (28, 28) and item.model_input.any()
+        assert item.model_input.shape == photo_input_shape(classifier) and item.model_input.any()
         assert abs(sum(item.prediction.probabilities) - 1) < 1e-3
     assert "segment" in a.timings_ms
     row = analysis_row(a)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, photo_input_shape
 from tests.web.conftest import Server, httpx
 
 SAMPLES = REPO / "resources" / "samples"
@@ -100,7 +100,7 @@ def same_row(got: dict, want: dict) -> bool:
     return True
 
 
-def test_images_are_the_pipelines_own(client):
+def test_images_are_the_pipelines_own(client, classifier):
     data = (SAMPLES / "dress.jpg").read_bytes()
     r = client.post("/api/classify?images=1", files={"file": ("dress.jpg", data)})
     body = r.json()
@@ -115,7 +115,7 @@ def test_images_are_the_pipelines_own(client):
     overlay = decode(body["images"]["overlay"], "data:image/jpeg;base64,")
     model_input = decode(body["images"]["model_input"], "data:image/png;base64,")
     assert picture.shape == overlay.shape and max(picture.shape[:2]) <= 960
-    assert model_input.shape == (28, 28)
+    assert model_input.shape == photo_input_shape(classifier)  # what the photo model saw
     assert np.abs(picture.astype(int) - overlay.astype(int)).max() > 100  # the edges are painted in
 
 
