@@ -141,6 +141,12 @@ def parser() -> argparse.ArgumentParser:
         help="dataset items per class per epoch",
     )
     c.add_argument("--blur-prob", type=float, default=k.blur_prob)
+    c.add_argument(
+        "--shoe-turn-prob",
+        type=float,
+        default=k.shoe_turn_prob,
+        help="share of shoe photos turned by a right angle each epoch (shoes from above lie any way up)",
+    )
     c.add_argument("--width", type=int, default=k.width, help="channels of the first block")
     c.add_argument("--seed", type=int, default=k.seed)
     c.add_argument("--data-dir", help="Fashion-MNIST's IDX files (default: the Debian package, else Keras's loader)")

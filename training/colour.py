@@ -41,6 +41,7 @@ class ColourConfig:
     ccp_variants: int = 2
     fashion_mnist_per_class: int = 600  # drawn afresh every epoch from the training part
     blur_prob: float = 0.35
+    shoe_turn_prob: float = 0.0  # shoes photographed from above lie any way up: turn them by 90, 180, 270
     outlier_weight: float = 1.0
     width: int = 24  # channels of the first block; the others are 2x, 4x, 8x
     seed: int = 0
@@ -90,15 +91,24 @@ def fashion_mnist_in_colour(x: np.ndarray, side: int = COLOUR_SIDE) -> np.ndarra
     return out
 
 
-def augment(x: np.ndarray, rng: np.random.Generator, blur_prob: float, tint: np.ndarray) -> np.ndarray:
+def augment(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    blur_prob: float,
+    tint: np.ndarray,
+    quarter_turns: np.ndarray | None = None,
+) -> np.ndarray:
     """A fresh re-take of each (n, S, S, 3) item: mirror, shift, scale and turn; colour and exposure
-    (gray items, ``tint`` True, get a random colour); blur as a shaky or unfocused phone gives it.
+    (gray items, ``tint`` True, get a random colour); blur as a shaky or unfocused phone gives it;
+    ``quarter_turns`` (per item, 0-3) turns an item by that many right angles first.
     The black outside the item stays black, as ``colour_input`` leaves it."""
     n, side = len(x), x.shape[1]
     out = np.empty_like(x)
     centre = (side / 2 - 0.5, side / 2 - 0.5)
     for i in range(n):
         img = x[i][:, ::-1] if rng.random() < 0.5 else x[i]
+        if quarter_turns is not None and quarter_turns[i]:
+            img = np.rot90(img, int(quarter_turns[i]))
         m = cv2.getRotationMatrix2D(centre, rng.uniform(-10, 10), rng.uniform(0.85, 1.05))
         m[:, 2] += rng.uniform(-4, 4, size=2)
         img = cv2.warpAffine(np.ascontiguousarray(img), m, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
@@ -166,6 +176,8 @@ def fit(cfg: ColourConfig, real_x: np.ndarray, real_y: np.ndarray, fmnist):
     model = build_colour(cfg.width)
     model.compile(keras.optimizers.Adam(schedule), SetCrossEntropy(None, cfg.outlier_weight), metrics=[SetAccuracy()])
     by_class = [np.flatnonzero(fmnist.y == c) for c in range(NUM_CLASSES)]
+    # Real photos of shoes only (a set within Sandal, Sneaker, Ankle boot): from above, any way up.
+    shoes = (real_y.sum(axis=1) > 0) & (real_y[:, [0, 1, 2, 3, 4, 6, 8]].sum(axis=1) == 0)
     start = time.monotonic()
     for epoch in range(cfg.epochs):
         pick = np.concatenate([rng.choice(idx, cfg.fashion_mnist_per_class, replace=False) for idx in by_class])
@@ -173,8 +185,10 @@ def fit(cfg: ColourConfig, real_x: np.ndarray, real_y: np.ndarray, fmnist):
         x = np.concatenate([real_x[np.arange(len(real_x)), version], fashion_mnist_in_colour(fmnist.x[pick])])
         y = np.concatenate([real_y, np.eye(NUM_CLASSES, dtype=np.float32)[fmnist.y[pick]]])
         tint = np.r_[np.zeros(len(real_x), bool), np.ones(len(pick), bool)]
+        turns = np.r_[rng.integers(1, 4, len(real_x)) * (shoes & (rng.random(len(real_x)) < cfg.shoe_turn_prob)),
+                      np.zeros(len(pick), int)]  # fmt: skip
         order = rng.permutation(len(x))
-        x = augment(x[order], rng, cfg.blur_prob, tint[order])
+        x = augment(x[order], rng, cfg.blur_prob, tint[order], turns[order])
         hist = model.fit(x, y[order], batch_size=cfg.batch_size, epochs=1, verbose=0)
         elapsed = time.monotonic() - start
         print(

@@ -152,3 +152,17 @@ def test_a_short_colour_training_run_installs_a_model_the_app_loads(tmp_path, sm
     clf = Classifier.load(photo_model_dir=out, segmenter=False)
     assert clf.for_photos().colour and clf.for_photos().known_threshold == meta["known_threshold"]
     assert analyze(DRESS, clf).model_input.shape == COLOUR_INPUT
+
+
+def test_training_re_takes_keep_the_black_outside_and_turn_shoes_on_request():
+    from training.colour import augment
+
+    x = np.zeros((2, COLOUR_SIDE, COLOUR_SIDE, 3), np.uint8)
+    x[:, 2:62, 24:40] = (180, 120, 60)  # a tall item, 60 by 16
+    rng = np.random.default_rng(0)
+    out = augment(x, rng, 0.0, np.zeros(2, bool), np.array([0, 1]))
+    for img, tall in zip(out, (True, False)):
+        ys, xs = np.nonzero(img.max(axis=2))
+        height, width = np.ptp(ys) + 1, np.ptp(xs) + 1
+        assert (height > 2 * width) if tall else (width > 2 * height)  # the second was turned a right angle
+        assert img[0, 0].sum() == 0 and img[-1, -1].sum() == 0
