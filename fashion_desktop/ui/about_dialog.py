@@ -57,6 +57,33 @@ def model_summary_html(metadata: dict) -> str:
     )
 
 
+def photo_model_html(metadata: dict) -> str:
+    """What judges photos, from the photo model's model.json: its input and its held-out photo figures."""
+    shape = _mapping(metadata, "input").get("shape")
+    seen = (
+        f"{shape[0]} x {shape[1]} pixels in colour"
+        if isinstance(shape, list) and len(shape) == 3 and shape[2] == 3
+        else "28 x 28 gray pixels"
+    )
+    metrics = _mapping(metadata, "metrics")
+    rows = "".join(
+        f"<tr><td>{html.escape(label)}</td><td align='right'>{_percent(_mapping(metrics, key).get('top1_labelled'))}"
+        "</td></tr>"
+        for key, label in (
+            ("real_photos", "clothing-dataset-small, held out"),
+            ("real_photos_extra", "clothing-dataset-extra, held out"),
+            ("ccp_worn_garments", "garments worn, CCP held out"),
+        )
+        if key in metrics
+    )
+    return (
+        "<h3>The photo model</h3>"
+        f"<p>Photos and camera frames are judged by a second model, which sees the item alone at {seen}. "
+        "Held-out real photos, each by its own label:</p>"
+        f"<table cellspacing='0' cellpadding='2'>{rows or '<tr><td>not recorded</td></tr>'}</table>"
+    )
+
+
 class AboutDialog(QDialog):
     def __init__(self, model_info=None, model_error: str | None = None, parent: QWidget | None = None):
         """``model_info``: the worker's ModelInfo, or None with ``model_error`` saying why."""
@@ -73,6 +100,10 @@ class AboutDialog(QDialog):
         if model_info is not None:
             text = model_summary_html(model_info.metadata)
             text += f"<p>Loaded from {html.escape(str(model_info.model_dir))}</p>"
+            photos = model_info.classifier.photo
+            if photos is not None:
+                text += photo_model_html(photos.metadata)
+                text += f"<p>Loaded from {html.escape(str(photos.model_dir))}</p>"
         else:
             text = (
                 "<h3>The model</h3><p><b>No model is loaded.</b></p>"

@@ -222,9 +222,32 @@ async def model_info(request: Request) -> Response:
             "known_score": meta.get("known_score"),
         },
         "figures": figures,
+        "photo_model": _photo_model(classifier),
         "limits": _limits(request.app.state.settings),
     }
     return JSONResponse(json.loads(json.dumps(body, default=str)))
+
+
+def _photo_model(classifier) -> dict | None:
+    """The model that judges photos (every picture over 28 x 28), when it is not the one above."""
+    photos = classifier.for_photos()
+    if photos is classifier:
+        return None
+    meta = photos.metadata
+    metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+    return {
+        "file": meta.get("file"),
+        "sha256": meta.get("sha256"),
+        "parameters": meta.get("parameters"),
+        "input_shape": list(photos.input_shape),
+        "known_threshold": photos.known_threshold,
+        "known_score": meta.get("known_score"),
+        "held_out_top1_by_label": {
+            k: (metrics.get(k) or {}).get("top1_labelled")
+            for k in ("real_photos", "real_photos_extra", "ccp_worn_garments")
+            if isinstance(metrics.get(k), dict)
+        },
+    }
 
 
 def _limits(settings: Settings) -> dict:

@@ -128,7 +128,7 @@ def _one_opencv_thread() -> None:
 
 
 def preview_images(analysis) -> dict:
-    """The picture as decoded, the same with its Canny edges painted on, and the 28 x 28 model input, as
+    """The picture as decoded, the same with its Canny edges painted on, and what the model saw, as
     data URLs: the page shows what the pipeline saw (EXIF-turned, any format), not the browser's own decode."""
     from fashion_desktop.core.edges import render_overlay
 

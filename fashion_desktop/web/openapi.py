@@ -74,7 +74,7 @@ def schema(version: str) -> dict:
             },
             "/api/model": {
                 "get": {
-                    "summary": "Classes, the model's figures, versions and limits",
+                    "summary": "Classes, the models' figures (photo_model judges photos), versions, limits",
                     "responses": {"200": {"description": "ok"}},
                 }
             },

@@ -137,6 +137,9 @@ def test_about_shows_the_models_own_figures(qtbot, window, classifier):
     assert f"{100 * recall['Trouser']:.1f}%" in text
     if (classifier.model_dir / "confusion_matrix.png").is_file():
         assert dialog.matrix.pixmap() is not None and not dialog.matrix.pixmap().isNull()
+    photos = classifier.for_photos()  # and what judges photos, with its own held-out figures
+    assert "The photo model" in text and str(photos.model_dir) in text
+    assert f"{100 * photos.metadata['metrics']['real_photos']['top1_labelled']:.1f}%" in text
     dialog.close()
 
 

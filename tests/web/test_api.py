@@ -47,6 +47,9 @@ def test_healthz_model_and_security_headers(client):
     assert info["classes"][0] == "T-shirt/top" and len(info["classes"]) == 10
     assert info["figures"]["accuracy"]["clean"] > 0.9 and len(info["model"]["sha256"]) == 64
     assert info["limits"]["max_body_bytes"] == 20 * 2**20
+    photos = info["photo_model"]  # what judges every picture over 28 x 28
+    assert len(photos["sha256"]) == 64 and photos["sha256"] != info["model"]["sha256"]
+    assert len(photos["input_shape"]) == 3 and 0 < photos["held_out_top1_by_label"]["real_photos"] < 1
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert SECURITY <= set(page.headers) and b'<script src="/app.js"' in page.content
