@@ -43,6 +43,11 @@ def main() -> None:
         type=Path,
         help="the model that judges photos (default: the bundled resources/photo_model); to compare two side by side",
     )
+    ap.add_argument(
+        "--worn-model-dir",
+        type=Path,
+        help="the model that judges garments on people (default: the bundled resources/worn_model, if any)",
+    )
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from fashion_desktop.core import CLASS_NAMES
@@ -51,7 +56,7 @@ def main() -> None:
     from training.photo_eval import cross_fitted_unknown, photo_metrics
     from training.photos import UNKNOWN_FOLDERS, calibration_fold, find_photos, known_mask
 
-    clf = Classifier.load(args.model_dir, photo_model_dir=args.photo_model_dir)
+    clf = Classifier.load(args.model_dir, photo_model_dir=args.photo_model_dir, worn_model_dir=args.worn_model_dir)
     figures: dict[str, float] = {}
 
     # ../shared/realworld: one exact label per photo.

@@ -53,6 +53,11 @@ def main() -> None:
         type=Path,
         help="the model that judges photos (default: the bundled resources/photo_model); to compare two side by side",
     )
+    ap.add_argument(
+        "--worn-model-dir",
+        type=Path,
+        help="the model that judges garments on people (default: the bundled resources/worn_model, if any)",
+    )
     ap.add_argument("--segmenter-dir", type=Path)
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -67,7 +72,9 @@ def main() -> None:
     from training.ccp import find_ccp, label_classes, label_names, read_pair, region_table
     from training.segmenter import iou_figures
 
-    clf = Classifier.load(args.model_dir, args.segmenter_dir, photo_model_dir=args.photo_model_dir)
+    clf = Classifier.load(
+        args.model_dir, args.segmenter_dir, photo_model_dir=args.photo_model_dir, worn_model_dir=args.worn_model_dir
+    )
     assert clf.segmenter is not None
     names = label_names(args.ccp)
     table, classes_of = region_table(names), label_classes(names)

@@ -43,3 +43,7 @@ def segmenter_dir() -> Path:
 
 def photo_model_dir() -> Path:
     return resource_path("photo_model")
+
+
+def worn_model_dir() -> Path:
+    return resource_path("worn_model")

@@ -117,12 +117,13 @@ class _Judges:
 
     segmenter: Segmenter | None = None
     colour: bool = False  # photo items cut in colour (``colour_input``), else 28 x 28 gray (``item_input``)
+    colour_worn: bool = False  # the same for garments on a person
 
     @classmethod
     def of(cls, classifier: Classifier | None) -> _Judges:
         if classifier is None:
             return cls()
-        return cls(classifier.segmenter, classifier.for_photos().colour)
+        return cls(classifier.segmenter, classifier.for_photos().colour, classifier.for_photos(worn=True).colour)
 
 
 def _isolate(rgb: np.ndarray, judges: _Judges, timings: dict) -> _Isolated:
@@ -139,7 +140,7 @@ def _isolate(rgb: np.ndarray, judges: _Judges, timings: dict) -> _Isolated:
         seg = segmenter.segment(small)
         timings["segment"] = (time.perf_counter() - t) * 1e3
     main = seg.main if seg is not None else None
-    cut = colour_input if judges.colour else garment_input
+    cut = colour_input if judges.colour_worn else garment_input
     if main is None:
         mask = foreground_mask(small)
         item = colour_input(detail_picture(rgb), mask) if judges.colour else item_input(small, mask)
@@ -230,15 +231,21 @@ def failure_message(exc: Exception) -> str:
     return str(exc) if isinstance(exc, ImageError) else f"{type(exc).__name__}: {exc}"
 
 
+def _judge(staged: _Staged, classifier: Classifier) -> Classifier:
+    """The model for one picture: ``classifier`` for a dataset-style one, ``for_photos(worn=True)`` for a
+    photo of a person (its main garment and other items), ``for_photos()`` for any other photo."""
+    if staged.isolated.mask is None:
+        return classifier
+    return classifier.for_photos(worn=staged.isolated.region is not None)
+
+
 def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
-    """Each picture judged by its model: a dataset-style one by ``classifier``, a photo by
-    ``classifier.for_photos()``; one model call per model for every main item and outfit item."""
-    photos = classifier.for_photos()
-    if photos is classifier:
-        return _classify_with(staged, classifier)
+    """Each picture judged by its model (``_judge``); one model call per model for every main item and
+    outfit item."""
+    judges = [_judge(s, classifier) for s in staged]
     out: list[Analysis] = [None] * len(staged)  # type: ignore[list-item]  # every slot is filled below
-    for model, dataset_style in ((classifier, True), (photos, False)):
-        group = [i for i, s in enumerate(staged) if (s.isolated.mask is None) == dataset_style]
+    for model in dict.fromkeys(judges):  # each model once, in the order first needed
+        group = [i for i, m in enumerate(judges) if m is model]
         for i, analysis in zip(group, _classify_with([staged[i] for i in group], model)):
             out[i] = analysis
     return out

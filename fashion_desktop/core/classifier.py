@@ -121,14 +121,20 @@ class Classifier:
         # The model for photos (resources/photo_model: this network trained on more real photos and on worn
         # garments) when bundled; this one keeps Fashion-MNIST-style pictures and the Fashion-MNIST figures.
         self.photo: Classifier | None = None
+        # The model for garments worn by a person (the segmenter's main garment and the outfit's other
+        # garments; resources/worn_model) when bundled; without it the model for photos judges them too.
+        self.worn: Classifier | None = None
 
     @property
     def colour(self) -> bool:
         """True for a colour photo model: it is given ``prepare.colour_input`` items, not 28 x 28 gray ones."""
         return self.input_shape == COLOUR_INPUT
 
-    def for_photos(self) -> Classifier:
-        """The classifier that judges photos (anything but a picture of at most 28 x 28)."""
+    def for_photos(self, worn: bool = False) -> Classifier:
+        """The classifier that judges photos (anything but a picture of at most 28 x 28); with ``worn``, the
+        one that judges a garment the segmenter found on a person."""
+        if worn and self.worn is not None:
+            return self.worn
         return self.photo or self
 
     def judge_known(self, probabilities) -> KnownReport:
@@ -144,12 +150,15 @@ class Classifier:
         segmenter: bool = True,
         photo_model_dir: str | os.PathLike | None = None,
         photos_only: bool = False,
+        worn_model_dir: str | os.PathLike | None = None,
     ) -> Classifier:
         """Load ``model_dir`` (default: the bundled model) and, unless ``segmenter`` is False, the garment
         segmenter in ``segmenter_dir`` (default: the bundled one). The model for photos comes from
         ``photo_model_dir``, or with the bundled model from the bundled ``resources/photo_model`` when it is
-        there; a model folder given alone serves every picture, so it must be a 28 x 28 one (``photos_only``:
-        the folder serves photos only, and may hold a colour model). Raises ModelError with a clear message."""
+        there, and the model for garments worn by a person from ``worn_model_dir`` or, with the bundled model,
+        ``resources/worn_model`` when it is there; a model folder given alone serves every picture, so it must
+        be a 28 x 28 one (``photos_only``: the folder serves photos only, and may hold a colour model).
+        Raises ModelError with a clear message."""
         bundled_set = model_dir is None
         if model_dir is None:
             from fashion_desktop.resources import model_dir as bundled
@@ -189,6 +198,13 @@ class Classifier:
                 photo_model_dir = bundled_photo_model()
         if photo_model_dir is not None:
             clf.photo = cls.load(photo_model_dir, segmenter=False, photos_only=True)
+        if worn_model_dir is None and bundled_set:
+            from fashion_desktop.resources import worn_model_dir as bundled_worn_model
+
+            if (bundled_worn_model() / "model.json").exists():
+                worn_model_dir = bundled_worn_model()
+        if worn_model_dir is not None:
+            clf.worn = cls.load(worn_model_dir, segmenter=False, photos_only=True)
         if segmenter:
             from fashion_desktop.core.segment import Segmenter
 

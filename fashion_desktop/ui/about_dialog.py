@@ -57,7 +57,7 @@ def model_summary_html(metadata: dict) -> str:
     )
 
 
-def photo_model_html(metadata: dict) -> str:
+def photo_model_html(metadata: dict, title: str = "The photo model", what: str = "Photos and camera frames") -> str:
     """What judges photos, from the photo model's model.json: its input and its held-out photo figures."""
     shape = _mapping(metadata, "input").get("shape")
     seen = (
@@ -77,8 +77,8 @@ def photo_model_html(metadata: dict) -> str:
         if key in metrics
     )
     return (
-        "<h3>The photo model</h3>"
-        f"<p>Photos and camera frames are judged by a second model, which sees the item alone at {seen}. "
+        f"<h3>{html.escape(title)}</h3>"
+        f"<p>{html.escape(what)} are judged by a model that sees the item alone at {seen}. "
         "Held-out real photos, each by its own label:</p>"
         f"<table cellspacing='0' cellpadding='2'>{rows or '<tr><td>not recorded</td></tr>'}</table>"
     )
@@ -104,6 +104,10 @@ class AboutDialog(QDialog):
             if photos is not None:
                 text += photo_model_html(photos.metadata)
                 text += f"<p>Loaded from {html.escape(str(photos.model_dir))}</p>"
+            worn = model_info.classifier.worn
+            if worn is not None:
+                text += photo_model_html(worn.metadata, "The model for garments worn", "Garments on a person")
+                text += f"<p>Loaded from {html.escape(str(worn.model_dir))}</p>"
         else:
             text = (
                 "<h3>The model</h3><p><b>No model is loaded.</b></p>"

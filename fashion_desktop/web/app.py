@@ -222,15 +222,16 @@ async def model_info(request: Request) -> Response:
             "known_score": meta.get("known_score"),
         },
         "figures": figures,
-        "photo_model": _photo_model(classifier),
+        "photo_model": _photo_model(classifier, classifier.for_photos()),
+        "worn_model": _photo_model(classifier, classifier.for_photos(worn=True)),
         "limits": _limits(request.app.state.settings),
     }
     return JSONResponse(json.loads(json.dumps(body, default=str)))
 
 
-def _photo_model(classifier) -> dict | None:
-    """The model that judges photos (every picture over 28 x 28), when it is not the one above."""
-    photos = classifier.for_photos()
+def _photo_model(classifier, photos) -> dict | None:
+    """A model that judges photos (``photo_model``: every picture over 28 x 28; ``worn_model``: garments on
+    a person), when it is not the one above."""
     if photos is classifier:
         return None
     meta = photos.metadata

@@ -72,7 +72,8 @@ def _save_tiny_colour_model(folder, side=COLOUR_SIDE):
 
 
 def test_a_colour_photo_model_judges_photos_in_colour_and_dataset_items_stay_gray(tmp_path):
-    clf = Classifier.load(photo_model_dir=_save_tiny_colour_model(tmp_path / "colour"))
+    colour = _save_tiny_colour_model(tmp_path / "colour")
+    clf = Classifier.load(photo_model_dir=colour, worn_model_dir=colour)
     photos = clf.for_photos()
     assert photos.colour and photos.input_shape == COLOUR_INPUT and not clf.colour
     flat = analyze(DRESS, clf)
@@ -166,3 +167,29 @@ def test_training_re_takes_keep_the_black_outside_and_turn_shoes_on_request():
         height, width = np.ptp(ys) + 1, np.ptp(xs) + 1
         assert (height > 2 * width) if tall else (width > 2 * height)  # the second was turned a right angle
         assert img[0, 0].sum() == 0 and img[-1, -1].sum() == 0
+
+
+def test_garments_on_people_go_to_the_worn_model_and_flat_lays_to_the_photo_model(tmp_path, classifier):
+    """A worn-garment model (here a tiny colour one) judges the main garment and the other items of a
+    photo of a person; a flat-lay photo stays with the photo model, a dataset item with resources/model."""
+    clf = Classifier.load(worn_model_dir=_save_tiny_colour_model(tmp_path / "worn"))
+    worn = clf.for_photos(worn=True)
+    assert worn is clf.worn and worn is not clf.for_photos() and worn.colour
+    person = analyze(OUTFIT, clf)
+    assert person.region is not None and person.model_input.shape == COLOUR_INPUT
+    assert person.known.threshold == worn.known_threshold
+    assert person.prediction.probabilities == pytest.approx(tuple(worn.predict(person.model_input[None])[0]), abs=1e-6)
+    for item in person.items:
+        assert item.model_input.shape == COLOUR_INPUT
+        assert item.prediction.probabilities == pytest.approx(tuple(worn.predict(item.model_input[None])[0]), abs=1e-6)
+    flat = analyze(DRESS, clf)
+    photos = clf.for_photos()
+    assert (
+        flat.region is None and flat.model_input.shape == photos.input_shape[: 2 if photos.input_shape[-1] == 1 else 3]
+    )
+    assert flat.prediction.probabilities == pytest.approx(
+        tuple(analyze(DRESS, classifier).prediction.probabilities), abs=1e-6
+    )  # as without a worn model
+    batch = dict(analyze_files([DRESS, OUTFIT], clf))  # one folder run, two models
+    assert batch[OUTFIT].prediction.probabilities == pytest.approx(person.prediction.probabilities, abs=1e-5)
+    assert batch[DRESS].prediction.probabilities == pytest.approx(flat.prediction.probabilities, abs=1e-5)
