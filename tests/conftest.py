@@ -70,10 +70,10 @@ def small_data_dir(tmp_path_factory, fashion_mnist):
     return folder
 
 
-def photo_input_shape(classifier) -> tuple[int, ...]:
+def photo_input_shape(classifier, worn: bool = False) -> tuple[int, ...]:
     """The shape of a photo's model input with ``classifier``: (28, 28) gray, or (64, 64, 3) when the
-    photo model is the colour one."""
-    shape = classifier.for_photos().input_shape
+    model that judges it (``worn``: a garment on a person) is a colour one."""
+    shape = classifier.for_photos(worn=worn).input_shape
     return shape[:2] if shape[-1] == 1 else shape
 
 

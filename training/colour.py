@@ -26,7 +26,14 @@ from fashion_desktop.core.degrade import random_blur
 from fashion_desktop.core.prepare import COLOUR_SIDE, PREPROCESSING_VERSION
 from training.train import CACHE_DIR, machine_description, setup
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "photo_model"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+DEFAULT_OUT = RESOURCES / "photo_model"
+# What a model serves (model.json's "serves"), by the folder the app loads it from.
+SERVES = {
+    "photo_model": "photos: every picture larger than 28 x 28 that is not judged as a garment worn by a person "
+    "(resources/model keeps dataset-style pictures)",
+    "worn_model": "garments worn by a person: the segmenter's main garment and the outfit's other garments",
+}
 
 
 @dataclass
@@ -276,7 +283,7 @@ def run(cfg: ColourConfig, out_dir: Path, command: str) -> dict:
             "(prepare.colour_input)",
         },
         "output": "probabilities over class_names (softmax)",
-        "serves": "photos: every picture larger than 28 x 28 (resources/model keeps dataset-style pictures)",
+        "serves": SERVES.get(out_dir.name, SERVES["photo_model"]),
         "preprocessing_version": PREPROCESSING_VERSION,
         "training": {
             **asdict(cfg),

@@ -32,7 +32,7 @@ def test_an_outfit_lists_its_items_and_a_click_shows_one(qtbot, window, classifi
     assert panel.bars.shown() != main_bars
     crop = panel.model_input.image()
     assert crop is not None and crop != main_input
-    assert (crop.height(), crop.width()) == photo_input_shape(classifier)[:2]
+    assert (crop.height(), crop.width()) == photo_input_shape(classifier, worn=True)[:2]
 
     panel.items.setCurrentRow(0)  # back to the main garment
     assert window.image_view.frame() is None

@@ -15,7 +15,7 @@ from fashion_desktop.core.analysis import analyze, analyze_files
 from fashion_desktop.core.classifier import COLOUR_INPUT, Classifier, ModelError
 from fashion_desktop.core.prepare import COLOUR_SIDE, colour_input, to_colour_input
 from fashion_desktop.resources import resource_path
-from tests.conftest import SHARED
+from tests.conftest import SHARED, photo_input_shape
 
 OUTFIT = resource_path("samples", "people", "outfit.jpg")
 DRESS = resource_path("samples", "dress.jpg")
@@ -193,3 +193,16 @@ def test_garments_on_people_go_to_the_worn_model_and_flat_lays_to_the_photo_mode
     batch = dict(analyze_files([DRESS, OUTFIT], clf))  # one folder run, two models
     assert batch[OUTFIT].prediction.probabilities == pytest.approx(person.prediction.probabilities, abs=1e-5)
     assert batch[DRESS].prediction.probabilities == pytest.approx(flat.prediction.probabilities, abs=1e-5)
+
+
+def test_the_bundled_worn_model_says_what_it_serves_and_judges_people(classifier):
+    worn = classifier.for_photos(worn=True)
+    if worn is classifier.for_photos():
+        pytest.skip("no resources/worn_model bundled: the photo model judges garments on people too")
+    meta = worn.metadata
+    assert meta["serves"].startswith("garments worn by a person")
+    assert tuple(meta["input"]["shape"]) == worn.input_shape and worn._model.count_params() <= 3_000_000
+    assert meta["training"]["command"].startswith("python -m training colour")
+    person = analyze(OUTFIT, classifier)
+    assert person.known.threshold == worn.known_threshold
+    assert person.model_input.shape == photo_input_shape(classifier, worn=True)

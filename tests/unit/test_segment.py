@@ -93,7 +93,7 @@ def test_an_outfit_photo_gives_its_main_garment_and_other_items(classifier):
     for item in a.items:
         x0, y0, x1, y1 = item.box
         assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
-        assert item.model_input.shape == photo_input_shape(classifier) and item.model_input.any()
+        assert item.model_input.shape == photo_input_shape(classifier, worn=True) and item.model_input.any()
         assert abs(sum(item.prediction.probabilities) - 1) < 1e-3
     assert "segment" in a.timings_ms
     row = analysis_row(a)
@@ -118,7 +118,7 @@ def test_a_dataset_item_is_judged_whole_without_the_segmenter(classifier):
 
 def test_photos_are_judged_by_the_photo_model_and_dataset_items_by_the_dataset_model(classifier):
     """model.json of each says what it serves: resources/model the Fashion-MNIST-style pictures (and the
-    Fashion-MNIST figures), resources/photo_model every photo, with its own "known" threshold."""
+    Fashion-MNIST figures), resources/photo_model every photo not of a person, with its own "known" threshold."""
     photo_model = classifier.for_photos()
     assert photo_model is classifier.photo and photo_model is not classifier
     item = analyze(np.zeros((28, 28, 3), np.uint8) + 40, classifier)
