@@ -126,3 +126,31 @@ def small_disk(tmp_path):
         yield SmallDisk(mount)
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def save_tiny_model(folder: Path, *, softmax: bool = True, bias=None, shape=(28, 28, 1)) -> Path:
+    """A real ``shape`` -> 10 Keras model of allowed layers only, saved in ``folder`` with a model.json
+    that vouches for it (its sha256 and the ten classes)."""
+    import hashlib
+    import json
+
+    import keras
+
+    from fashion_desktop.core import CLASS_NAMES
+
+    image = keras.Input(shape, name="image")
+    x = keras.layers.Rescaling(1 / 255)(image)
+    x = keras.layers.Flatten()(x)
+    dense = keras.layers.Dense(10)
+    x = dense(x)
+    if softmax:
+        x = keras.layers.Softmax()(x)
+    model = keras.Model(image, x)
+    if bias is not None:
+        dense.bias.assign(np.asarray(bias, np.float32))
+    folder.mkdir()
+    model.save(folder / "model.keras")
+    data = (folder / "model.keras").read_bytes()
+    meta = {"file": "model.keras", "sha256": hashlib.sha256(data).hexdigest(), "class_names": list(CLASS_NAMES)}
+    (folder / "model.json").write_text(json.dumps(meta))
+    return folder

@@ -141,22 +141,17 @@ def build_colour(width: int = 24, side: int = COLOUR_SIDE):
     import keras
     from keras import layers
 
+    from training.models import conv_bn, dense_head
+
     inputs = keras.Input((side, side, 3), name="image")
     x = layers.Rescaling(1 / 255)(inputs)
     for filters, convs, drop in ((width, 1, 0.05), (2 * width, 2, 0.1), (4 * width, 2, 0.15), (8 * width, 1, 0.2)):
         for _ in range(convs):
-            x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.Activation("relu")(x)
+            x = conv_bn(x, filters)
         x = layers.MaxPooling2D()(x)
         x = layers.Dropout(drop)(x)
     x = layers.GlobalAveragePooling2D()(x)
-    x = layers.Dense(256, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.Activation("relu")(x)
-    x = layers.Dropout(0.3)(x)
-    logits = layers.Dense(NUM_CLASSES, name="logits")(x)
-    return keras.Model(inputs, logits, name="fashion_lens_colour")
+    return keras.Model(inputs, dense_head(x), name="fashion_lens_colour")
 
 
 def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:

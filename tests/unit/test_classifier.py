@@ -15,6 +15,7 @@ from fashion_desktop.core import CLASS_NAMES
 from fashion_desktop.core.classifier import Classifier, ModelError, certainty
 from fashion_desktop.core.model_files import MAX_MODEL_BYTES
 from fashion_desktop.resources import model_dir as bundled_model_dir
+from tests.conftest import save_tiny_model
 
 
 @pytest.fixture
@@ -182,49 +183,27 @@ def test_an_oversized_model_file_is_refused_before_it_is_read(model_copy):
 # --- the model must give probabilities ---------------------------------------------------------------------
 
 
-def _save_tiny_model(folder, *, softmax: bool, bias=None):
-    """A real 28x28x1 -> 10 Keras model of allowed layers only, saved with a model.json that vouches for it."""
-    import keras
-
-    image = keras.Input((28, 28, 1), name="image")
-    x = keras.layers.Rescaling(1 / 255)(image)
-    x = keras.layers.Flatten()(x)
-    dense = keras.layers.Dense(10)
-    x = dense(x)
-    if softmax:
-        x = keras.layers.Softmax()(x)
-    model = keras.Model(image, x)
-    if bias is not None:
-        dense.bias.assign(np.asarray(bias, np.float32))
-    folder.mkdir()
-    model.save(folder / "model.keras")
-    data = (folder / "model.keras").read_bytes()
-    meta = {"file": "model.keras", "sha256": hashlib.sha256(data).hexdigest(), "class_names": list(CLASS_NAMES)}
-    (folder / "model.json").write_text(json.dumps(meta))
-    return folder
-
-
 def test_a_tiny_model_that_gives_probabilities_loads(tmp_path):
-    clf = Classifier.load(_save_tiny_model(tmp_path / "ok", softmax=True))
+    clf = Classifier.load(save_tiny_model(tmp_path / "ok", softmax=True))
     probs = clf.predict(np.full((3, 28, 28), 200, np.uint8))
     assert probs.shape == (3, 10) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_a_model_without_softmax_is_refused(tmp_path):
     # Its "confidence" for a blank picture would be 13.0.
-    folder = _save_tiny_model(tmp_path / "logits", softmax=False, bias=[13, 2, 1, 0, 0, 0, 0, 0, 0, 0])
+    folder = save_tiny_model(tmp_path / "logits", softmax=False, bias=[13, 2, 1, 0, 0, 0, 0, 0, 0, 0])
     with pytest.raises(ModelError, match=r"does not give probabilities: .* values from 0 to 13"):
         Classifier.load(folder)
 
 
 def test_a_model_whose_scores_do_not_add_up_to_one_is_refused(tmp_path):
-    folder = _save_tiny_model(tmp_path / "half", softmax=False, bias=[0.05] * 10)
+    folder = save_tiny_model(tmp_path / "half", softmax=False, bias=[0.05] * 10)
     with pytest.raises(ModelError, match="does not give probabilities: .* add up to 0.5, not 1"):
         Classifier.load(folder)
 
 
 def test_a_model_that_gives_nan_is_refused(tmp_path):
-    folder = _save_tiny_model(tmp_path / "nan", softmax=True, bias=[float("nan")] * 10)
+    folder = save_tiny_model(tmp_path / "nan", softmax=True, bias=[float("nan")] * 10)
     with pytest.raises(ModelError, match="does not give probabilities: .* NaN"):
         Classifier.load(folder)
 

@@ -3,19 +3,16 @@ training run of ``python -m training colour``."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 
 import numpy as np
 import pytest
 
-from fashion_desktop.core import CLASS_NAMES
 from fashion_desktop.core.analysis import analyze, analyze_files
 from fashion_desktop.core.classifier import COLOUR_INPUT, Classifier, ModelError
 from fashion_desktop.core.prepare import COLOUR_SIDE, colour_input, to_colour_input
 from fashion_desktop.resources import resource_path
-from tests.conftest import SHARED, photo_input_shape
+from tests.conftest import SHARED, photo_input_shape, save_tiny_model
 
 OUTFIT = resource_path("samples", "people", "outfit.jpg")
 DRESS = resource_path("samples", "dress.jpg")
@@ -56,19 +53,7 @@ def test_a_real_photo_gives_a_colour_item_on_black():
 
 def _save_tiny_colour_model(folder, side=COLOUR_SIDE):
     """A real (side, side, 3) -> 10 softmax model of allowed layers, with a model.json vouching for it."""
-    import keras
-
-    image = keras.Input((side, side, 3), name="image")
-    x = keras.layers.Rescaling(1 / 255)(image)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dense(10)(x)
-    model = keras.Model(image, keras.layers.Softmax()(x))
-    folder.mkdir()
-    model.save(folder / "model.keras")
-    data = (folder / "model.keras").read_bytes()
-    meta = {"file": "model.keras", "sha256": hashlib.sha256(data).hexdigest(), "class_names": list(CLASS_NAMES)}
-    (folder / "model.json").write_text(json.dumps(meta))
-    return folder
+    return save_tiny_model(folder, shape=(side, side, 3))
 
 
 def test_a_colour_photo_model_judges_photos_in_colour_and_dataset_items_stay_gray(tmp_path):
