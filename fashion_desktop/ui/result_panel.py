@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QListWidget, QListWidgetItem, Q
 
 from fashion_desktop.ui.blur_badge import BlurBadge
 from fashion_desktop.ui.confidence_bars import ConfidenceBars
-from fashion_desktop.ui.display import to_qimage
 from fashion_desktop.ui.model_input_view import ModelInputView
 
 if TYPE_CHECKING:  # core.analysis pulls in OpenCV, which the window leaves to its workers
@@ -31,6 +30,15 @@ REGION_NAMES = {
 def item_text(label: str, confidence: float, region: str | None, known: bool = True) -> str:
     where = f" · {REGION_NAMES.get(region, region)}" if region else ""
     return f"{label if known else label + '?'} {100 * confidence:.0f}%{where}"
+
+
+def input_qimage(array) -> QImage:
+    """A QImage owning a copy of a small uint8 model input: (h, w) gray or (h, w, 3) RGB. (Not
+    display.to_qimage: that module brings OpenCV, which the GUI thread never imports.)"""
+    h, w = array.shape[:2]
+    rgb = len(array.shape) == 3
+    fmt = QImage.Format.Format_RGB888 if rgb else QImage.Format.Format_Grayscale8
+    return QImage(bytes(array.tobytes()), w, h, w * (3 if rgb else 1), fmt).copy()
 
 
 class ResultPanel(QWidget):
@@ -162,7 +170,7 @@ class ResultPanel(QWidget):
             return
         self.bars_box.setTitle(f"All categories: the {REGION_NAMES.get(item.region, item.region)}")
         self.bars.set_probabilities(item.prediction.ranked())
-        self.model_input.set_image(to_qimage(item.model_input))
+        self.model_input.set_image(input_qimage(item.model_input))
         h, w = a.image.shape[:2]
         x0, y0, x1, y1 = item.box
         self.item_picked.emit([x0 / w, y0 / h, x1 / w, y1 / h])

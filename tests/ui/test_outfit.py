@@ -3,6 +3,9 @@ listed, and a click on one showing its bars and crop and framing it in the pictu
 
 from __future__ import annotations
 
+import numpy as np
+from PySide6.QtGui import QImage
+
 from fashion_desktop.resources import resource_path
 from tests.conftest import photo_input_shape
 from tests.ui.ui_helpers import wait_for_result
@@ -33,6 +36,11 @@ def test_an_outfit_lists_its_items_and_a_click_shows_one(qtbot, window, classifi
     crop = panel.model_input.image()
     assert crop is not None and crop != main_input
     assert (crop.height(), crop.width()) == photo_input_shape(classifier, worn=True)[:2]
+    seen = a.items[0].model_input  # the crop shown is the item's own input, pixel for pixel
+    rgb = crop.convertToFormat(QImage.Format.Format_RGB888 if seen.ndim == 3 else QImage.Format.Format_Grayscale8)
+    raw = np.frombuffer(rgb.constBits(), np.uint8, count=rgb.height() * rgb.bytesPerLine())
+    shown = raw.reshape(rgb.height(), rgb.bytesPerLine())[:, : rgb.width() * (3 if seen.ndim == 3 else 1)]
+    np.testing.assert_array_equal(shown.reshape(seen.shape), seen)
 
     panel.items.setCurrentRow(0)  # back to the main garment
     assert window.image_view.frame() is None
