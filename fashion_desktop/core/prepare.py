@@ -42,15 +42,27 @@ def _dataset_item(rgb: np.ndarray) -> np.ndarray:
     )
     if float(np.median(corners)) > 127:
         gray = 255 - gray
-    h, w = gray.shape
-    if (h, w) == (DATASET_SIDE, DATASET_SIDE):
+    if gray.shape == (DATASET_SIDE, DATASET_SIDE):
         return gray.copy()
-    scale = DATASET_SIDE / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = cv2.resize(gray, (nw, nh), interpolation=cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA)
-    out = np.zeros((DATASET_SIDE, DATASET_SIDE), np.uint8)
-    y0, x0 = (DATASET_SIDE - nh) // 2, (DATASET_SIDE - nw) // 2
-    out[y0 : y0 + nh, x0 : x0 + nw] = small
+    return _centred(_long_side_to(gray, DATASET_SIDE), DATASET_SIDE)
+
+
+def _long_side_to(item: np.ndarray, side: int, interpolation: int | None = None) -> np.ndarray:
+    """``item`` with its long side brought to ``side``, aspect kept; by ``interpolation``, else by
+    INTER_LINEAR when it is enlarged and INTER_AREA when it is shrunk."""
+    h, w = item.shape[:2]
+    scale = side / max(h, w)
+    if interpolation is None:
+        interpolation = cv2.INTER_LINEAR if scale > 1 else cv2.INTER_AREA
+    return cv2.resize(item, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interpolation)
+
+
+def _centred(small: np.ndarray, side: int) -> np.ndarray:
+    """``small`` (at most ``side`` on each side) centred on a black ``side`` x ``side`` square."""
+    h, w = small.shape[:2]
+    out = np.zeros((side, side, *small.shape[2:]), np.uint8)
+    y0, x0 = (side - h) // 2, (side - w) // 2
+    out[y0 : y0 + h, x0 : x0 + w] = small
     return out
 
 
@@ -125,16 +137,9 @@ def _main_component(mask: np.ndarray) -> np.ndarray:
 
 def _fit_28(item: np.ndarray) -> np.ndarray:
     """Long side to 28 (aspect kept), sharpen as Fashion-MNIST did, pad to 28x28 centred."""
-    h, w = item.shape
-    scale = 28.0 / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = cv2.resize(item, (nw, nh), interpolation=cv2.INTER_AREA)
+    small = _long_side_to(item, DATASET_SIDE, cv2.INTER_AREA)
     blurred = cv2.GaussianBlur(small, (0, 0), 0.6)
-    small = cv2.addWeighted(small, 1.5, blurred, -0.5, 0)
-    out = np.zeros((28, 28), np.uint8)
-    y0, x0 = (28 - nh) // 2, (28 - nw) // 2
-    out[y0 : y0 + nh, x0 : x0 + nw] = small
-    return out
+    return _centred(cv2.addWeighted(small, 1.5, blurred, -0.5, 0), DATASET_SIDE)
 
 
 def _shrunk(picture: np.ndarray, long_side: int) -> np.ndarray:
@@ -155,14 +160,20 @@ def work_picture(rgb: np.ndarray) -> np.ndarray:
     return _shrunk(rgb, WORK_SIZE)
 
 
+def _item_box(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """(the mask to cut by, its box y0, y1, x0, x1 exclusive). A mask of under 1% of the picture is taken as
+    the whole picture: nothing stands out, and the model is better shown the whole than nothing."""
+    mask = mask.copy()
+    if mask.sum() < 0.01 * 255 * mask.size:
+        mask[:] = 255
+    ys, xs = np.nonzero(mask)
+    return mask, (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
+
+
 def item_input(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The model input for the item ``mask`` (uint8 0/255, the size of ``small``) covers in ``small``
     (a :func:`work_picture`): everything else blacked out, the item negated, stretched and fitted to 28."""
-    mask = mask.copy()
-    if mask.sum() < 0.01 * 255 * mask.size:
-        mask[:] = 255  # nothing stands out: show the model the whole picture rather than nothing
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    mask, (y0, y1, x0, x1) = _item_box(mask)
     # Only the item's box is worked on (a garment is a small part of a picture of a person).
     box_mask = mask[y0:y1, x0:x1]
     gray = _to_gray(np.ascontiguousarray(small[y0:y1, x0:x1])).astype(np.float32)
@@ -212,20 +223,9 @@ def colour_input(picture: np.ndarray, mask: np.ndarray, side: int = COLOUR_SIDE)
     No negation, stretch or sharpening: the network learned colour and exposure as photos have them."""
     if picture.ndim == 2:
         picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB)
-    mask = _mask_at(mask, picture.shape).copy()
-    if mask.sum() < 0.01 * 255 * mask.size:
-        mask[:] = 255  # nothing stands out: the whole picture rather than nothing
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    mask, (y0, y1, x0, x1) = _item_box(_mask_at(mask, picture.shape))
     item = picture[y0:y1, x0:x1] * (mask[y0:y1, x0:x1, None] > 0)
-    h, w = item.shape[:2]
-    scale = side / max(h, w)
-    nh, nw = max(1, min(side, round(h * scale))), max(1, min(side, round(w * scale)))
-    small = cv2.resize(item, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    out = np.zeros((side, side, 3), np.uint8)
-    oy, ox = (side - nh) // 2, (side - nw) // 2
-    out[oy : oy + nh, ox : ox + nw] = small
-    return out
+    return _centred(_long_side_to(item, side), side)
 
 
 def to_colour_input(rgb: np.ndarray) -> np.ndarray:
