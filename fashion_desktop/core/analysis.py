@@ -140,12 +140,12 @@ def _isolate(rgb: np.ndarray, judges: _Judges, timings: dict) -> _Isolated:
         seg = segmenter.segment(small)
         timings["segment"] = (time.perf_counter() - t) * 1e3
     main = seg.main if seg is not None else None
-    cut = colour_input if judges.colour_worn else garment_input
     if main is None:
         mask = foreground_mask(small)
         item = colour_input(detail_picture(rgb), mask) if judges.colour else item_input(small, mask)
         return _Isolated(item, mask, None, ())
     assert seg is not None
+    cut = colour_input if judges.colour_worn else garment_input
     detail = detail_picture(rgb)  # made once: every garment is cut from it
     sy, sx = rgb.shape[0] / small.shape[0], rgb.shape[1] / small.shape[1]
     others = tuple(

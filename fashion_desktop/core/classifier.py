@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -191,25 +192,23 @@ class Classifier:
             raise ModelError(
                 f"The model in {path} does not give probabilities: for a blank picture it gives {problem}. {FIX_HINT}"
             )
-        if photo_model_dir is None and bundled_set:
-            from fashion_desktop.resources import photo_model_dir as bundled_photo_model
+        from fashion_desktop import resources
 
-            if (bundled_photo_model() / "model.json").exists():
-                photo_model_dir = bundled_photo_model()
-        if photo_model_dir is not None:
-            clf.photo = cls.load(photo_model_dir, segmenter=False, photos_only=True)
-        if worn_model_dir is None and bundled_set:
-            from fashion_desktop.resources import worn_model_dir as bundled_worn_model
-
-            if (bundled_worn_model() / "model.json").exists():
-                worn_model_dir = bundled_worn_model()
-        if worn_model_dir is not None:
-            clf.worn = cls.load(worn_model_dir, segmenter=False, photos_only=True)
+        clf.photo = cls._photo_model(photo_model_dir, resources.photo_model_dir if bundled_set else None)
+        clf.worn = cls._photo_model(worn_model_dir, resources.worn_model_dir if bundled_set else None)
         if segmenter:
             from fashion_desktop.core.segment import Segmenter
 
             clf.segmenter = Segmenter.load(segmenter_dir)
         return clf
+
+    @classmethod
+    def _photo_model(cls, folder: str | os.PathLike | None, bundled: Callable[[], Path] | None) -> Classifier | None:
+        """The model in ``folder``, else in the bundled folder ``bundled()`` names when it holds one, else
+        None; loaded as a model for photos (a colour one allowed), without a segmenter of its own."""
+        if folder is None and bundled is not None and (bundled() / "model.json").exists():
+            folder = bundled()
+        return None if folder is None else cls.load(folder, segmenter=False, photos_only=True)
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         """(n, 28, 28) uint8 (a colour model: (n, 64, 64, 3)) -> (n, 10) probabilities. Raises ModelError
