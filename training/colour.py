@@ -24,7 +24,8 @@ import numpy as np
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
 from fashion_desktop.core.degrade import random_blur
 from fashion_desktop.core.prepare import COLOUR_SIDE, PREPROCESSING_VERSION
-from training.train import CACHE_DIR, machine_description, setup
+from training import train
+from training.train import machine_description, setup
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEFAULT_OUT = RESOURCES / "photo_model"
@@ -72,11 +73,11 @@ def real_items(cfg: ColourConfig, held_out: bool, variants: tuple[int, int]):
     xs, ys, sources = [], [], []
     for root in filter(None, (cfg.photos, cfg.extra_photos)):
         photos = find_photos(root, held_out=held_out)
-        xs.append(prepare_photos(photos, variants[0], cfg.seed, CACHE_DIR, colour=True))
+        xs.append(prepare_photos(photos, variants[0], cfg.seed, train.CACHE_DIR, colour=True))
         ys.append(photos.targets())
         sources += [Path(root).name] * len(photos.paths)
     if cfg.ccp:
-        crops, classes = garment_crops(cfg.ccp, held_out, variants[1], cfg.seed, CACHE_DIR, colour=True)
+        crops, classes = garment_crops(cfg.ccp, held_out, variants[1], cfg.seed, train.CACHE_DIR, colour=True)
         xs.append(crops)
         ys.append(multi_hot(classes))
         sources += ["ccp"] * len(classes)
@@ -154,13 +155,6 @@ def build_colour(width: int = 24, side: int = COLOUR_SIDE):
     return keras.Model(inputs, dense_head(x), name="fashion_lens_colour")
 
 
-def predict_proba(model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Probabilities for (n, S, S, 3) uint8 inputs from the shipped (softmax) model."""
-    return np.concatenate(
-        [np.asarray(model(x[s : s + batch_size], training=False)) for s in range(0, len(x), batch_size)]
-    )
-
-
 # ----------------------------------------------------------------------------- train
 def fit(cfg: ColourConfig, real_x: np.ndarray, real_y: np.ndarray, fmnist):
     import keras
@@ -203,38 +197,17 @@ def fit(cfg: ColourConfig, real_x: np.ndarray, real_y: np.ndarray, fmnist):
     return model
 
 
-def shipped_model(trained):
-    """The model the app ships: the mean of the probabilities for the item and its mirror image, as the
-    28 x 28 model does (``models.with_softmax``), without the optimizer's state."""
-    from training.models import with_softmax
-
-    return with_softmax(trained)
-
-
 # ----------------------------------------------------------------------------- evaluate
 def evaluate(model, cfg: ColourConfig, test) -> dict:
     """Held-out photos of every source by each photo's own label; the "known" threshold set on
     ``--photos``'s held-out photos (cross-fitted figures); Fashion-MNIST's test part in colour, for
     information (this model never judges dataset-style pictures)."""
-    from training.ccp import garment_crops
-    from training.evaluate import class_metrics, confusion_matrix
-    from training.photo_eval import calibrate_known_threshold, photo_metrics
-    from training.photos import calibration_fold, find_photos, prepare_photos
-    from training.train import _by_label
+    from training.evaluate import class_metrics, confusion_matrix, predict_proba
 
-    photos = find_photos(cfg.photos, held_out=True)
-    probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR, colour=True)[:, 0])
-    threshold = calibrate_known_threshold(probs, photos.folders)
-    folds = [calibration_fold(p) for p in photos.paths]
-    metrics: dict = {"real_photos": photo_metrics(probs, photos.folders, threshold, photos.classes, folds)}
-    if cfg.extra_photos:
-        extra = find_photos(cfg.extra_photos, held_out=True)
-        p = predict_proba(model, prepare_photos(extra, 0, cfg.seed, CACHE_DIR, colour=True)[:, 0])
-        metrics["real_photos_extra"] = photo_metrics(p, extra.folders, threshold, extra.classes)
-    if cfg.ccp:
-        crops, classes = garment_crops(cfg.ccp, True, 0, cfg.seed, CACHE_DIR, colour=True)
-        metrics["ccp_worn_garments"] = _by_label(predict_proba(model, crops[:, 0]), classes, threshold)
-    pred = predict_proba(model, fashion_mnist_in_colour(test.x)).argmax(axis=1)
+    metrics: dict = {"real_photos": train.evaluate_photos(model, cfg, colour=True)}
+    threshold = metrics["real_photos"]["known_threshold"]
+    metrics.update(train.evaluate_other_sources(model, cfg, threshold, colour=True))
+    pred = predict_proba(model, fashion_mnist_in_colour(test.x), 256).argmax(axis=1)
     metrics["fashion_mnist_in_colour"] = class_metrics(confusion_matrix(test.y, pred))
     return metrics
 
@@ -263,8 +236,10 @@ def run(cfg: ColourConfig, out_dir: Path, command: str) -> dict:
         file=sys.stderr,
         flush=True,
     )
-    trained = fit(cfg, real_x, real_y, ds.train)
-    model = shipped_model(trained)
+    from training.models import with_softmax
+
+    # The model shipped: the mean of the item's and its mirror image's probabilities, as the 28 x 28 one.
+    model = with_softmax(fit(cfg, real_x, real_y, ds.train))
     metrics = evaluate(model, cfg, ds.test)
     duration = time.monotonic() - started
     rp = metrics["real_photos"]

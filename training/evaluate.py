@@ -31,10 +31,13 @@ def blurred_test_sets(x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def predict_proba(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Probabilities for (n, 28, 28) uint8 images; accepts a logits or a softmax model."""
+    """Probabilities for (n, 28, 28) uint8 images, or (n, h, w, 3) colour ones; accepts a logits or a
+    softmax model."""
+    if x.ndim == 3:
+        x = x[..., None]  # gray: the channel axis
     out = []
     for start in range(0, len(x), batch_size):
-        out.append(np.asarray(model(x[start : start + batch_size, ..., None], training=False)))
+        out.append(np.asarray(model(x[start : start + batch_size], training=False)))
     p = np.concatenate(out)
     if not np.allclose(p.sum(axis=1), 1.0, atol=1e-3) or p.min() < 0:
         p = np.exp(p - p.max(axis=1, keepdims=True))

@@ -13,12 +13,16 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
 from fashion_desktop.core.prepare import PREPROCESSING_VERSION
 from training.install import save_outputs, sha256_file  # the save step: one atomic install
+
+if TYPE_CHECKING:
+    from training.colour import ColourConfig
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "resources" / "model"
 CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache"  # prepared photos, keyed by content
@@ -242,36 +246,43 @@ def evaluate_model(model, cfg: TrainConfig, test) -> dict:
     return metrics
 
 
-def evaluate_photos(model, cfg: TrainConfig) -> dict:
-    """Held-out photos: figures, and the "known" threshold set on all of them (its own figures cross-fitted)."""
+def _held_out_proba(model, x: np.ndarray) -> np.ndarray:
+    """Probabilities of held-out inputs: 1,000 gray 28 x 28 ones a call, or 256 of the colour model's."""
     from training.evaluate import predict_proba
+
+    return predict_proba(model, x, 1000 if x.ndim == 3 else 256)
+
+
+def evaluate_photos(model, cfg: TrainConfig | ColourConfig, colour: bool = False) -> dict:
+    """Held-out photos: figures, and the "known" threshold set on all of them (its own figures cross-fitted).
+    ``colour``: the photos prepared for the colour model (``training.colour``), whose config has the
+    same photo fields."""
     from training.photo_eval import calibrate_known_threshold, photo_metrics
     from training.photos import calibration_fold, find_photos, prepare_photos
 
     photos = find_photos(cfg.photos, held_out=True)
-    probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
+    probs = _held_out_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR, colour=colour)[:, 0])
     threshold = calibrate_known_threshold(probs, photos.folders)
     folds = [calibration_fold(p) for p in photos.paths]
     return photo_metrics(probs, photos.folders, threshold, photos.classes, folds)
 
 
-def evaluate_other_sources(model, cfg: TrainConfig, threshold: float) -> dict:
+def evaluate_other_sources(model, cfg: TrainConfig | ColourConfig, threshold: float, colour: bool = False) -> dict:
     """The held-out part of the other photo sources, by each photo's own label, at the threshold set on
-    ``--photos`` (never fitted to these)."""
-    from training.evaluate import predict_proba
+    ``--photos`` (never fitted to these); ``colour`` as for :func:`evaluate_photos`."""
     from training.photo_eval import photo_metrics
     from training.photos import find_photos, prepare_photos
 
     out = {}
     if cfg.extra_photos:
         photos = find_photos(cfg.extra_photos, held_out=True)
-        probs = predict_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR)[:, 0])
+        probs = _held_out_proba(model, prepare_photos(photos, 0, cfg.seed, CACHE_DIR, colour=colour)[:, 0])
         out["real_photos_extra"] = photo_metrics(probs, photos.folders, threshold, photos.classes)
     if cfg.ccp:
         from training.ccp import garment_crops
 
-        crops, classes = garment_crops(cfg.ccp, True, 0, cfg.seed, CACHE_DIR)
-        probs = predict_proba(model, crops[:, 0])
+        crops, classes = garment_crops(cfg.ccp, True, 0, cfg.seed, CACHE_DIR, colour=colour)
+        probs = _held_out_proba(model, crops[:, 0])
         out["ccp_worn_garments"] = _by_label(probs, classes, threshold)
     return out
 

@@ -112,10 +112,10 @@ SMALL = SHARED / "photos" / "clothing-dataset-small"
 def test_a_short_colour_training_run_installs_a_model_the_app_loads(tmp_path, small_data_dir, monkeypatch):
     """``python -m training colour`` on a few real photos: it trains, evaluates on the held-out ones,
     installs a checked model and the app judges photos with it."""
-    from training import colour
+    from training import train
     from training.colour import ColourConfig, run
 
-    monkeypatch.setattr(colour, "CACHE_DIR", tmp_path / "cache")  # not the repository's photo cache
+    monkeypatch.setattr(train, "CACHE_DIR", tmp_path / "cache")  # not the repository's photo cache
     photos = tmp_path / "photos"
     for part, per_folder in (("train", 6), ("validation", 3)):
         for folder in ("t-shirt", "pants", "dress", "shoes", "hat"):
