@@ -28,6 +28,8 @@ SHARED = REPO.parent / "shared"
 
 
 def main() -> None:
+    from benchmarks._models import add_model_options, load_classifier
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", type=Path, default=SHARED / "photos" / "clothing-dataset-small")
     ap.add_argument("--realworld", type=Path, default=SHARED / "realworld")
@@ -37,26 +39,15 @@ def main() -> None:
         default=SHARED / "photos" / "clothing-dataset-extra",
         help="a second collection whose held-out part is judged by label too (skipped when absent)",
     )
-    ap.add_argument("--model-dir", type=Path)
-    ap.add_argument(
-        "--photo-model-dir",
-        type=Path,
-        help="the model that judges photos (default: the bundled resources/photo_model); to compare two side by side",
-    )
-    ap.add_argument(
-        "--worn-model-dir",
-        type=Path,
-        help="the model that judges garments on people (default: the bundled resources/worn_model, if any)",
-    )
+    add_model_options(ap)
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from fashion_desktop.core import CLASS_NAMES
     from fashion_desktop.core.analysis import analyze
-    from fashion_desktop.core.classifier import Classifier
     from training.photo_eval import cross_fitted_unknown, photo_metrics
     from training.photos import UNKNOWN_FOLDERS, calibration_fold, find_photos, known_mask
 
-    clf = Classifier.load(args.model_dir, photo_model_dir=args.photo_model_dir, worn_model_dir=args.worn_model_dir)
+    clf = load_classifier(args)
     figures: dict[str, float] = {}
 
     # ../shared/realworld: one exact label per photo.

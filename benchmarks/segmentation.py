@@ -45,19 +45,11 @@ def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def main() -> None:
+    from benchmarks._models import add_model_options, load_classifier
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--ccp", type=Path, default=REPO.parent / "shared" / "ccp")
-    ap.add_argument("--model-dir", type=Path)
-    ap.add_argument(
-        "--photo-model-dir",
-        type=Path,
-        help="the model that judges photos (default: the bundled resources/photo_model); to compare two side by side",
-    )
-    ap.add_argument(
-        "--worn-model-dir",
-        type=Path,
-        help="the model that judges garments on people (default: the bundled resources/worn_model, if any)",
-    )
+    add_model_options(ap)
     ap.add_argument("--segmenter-dir", type=Path)
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -65,16 +57,13 @@ def main() -> None:
 
     from fashion_desktop.core import CLASS_NAMES
     from fashion_desktop.core.analysis import analyze
-    from fashion_desktop.core.classifier import Classifier
     from fashion_desktop.core.prepare import work_picture
     from fashion_desktop.core.segment import ITEM_MIN_SHARE as ITEM_SHARE
     from fashion_desktop.core.segment import REGIONS, find_garments
     from training.ccp import find_ccp, label_classes, label_names, read_pair, region_table
     from training.segmenter import iou_figures
 
-    clf = Classifier.load(
-        args.model_dir, args.segmenter_dir, photo_model_dir=args.photo_model_dir, worn_model_dir=args.worn_model_dir
-    )
+    clf = load_classifier(args, args.segmenter_dir)
     assert clf.segmenter is not None
     names = label_names(args.ccp)
     table, classes_of = region_table(names), label_classes(names)
