@@ -11,7 +11,7 @@ from pathlib import Path
 from training.data import DataError
 from training.train import DEFAULT_OUT, TrainConfig
 
-SUBCOMMANDS = ("train", "evaluate", "imbalance", "segmenter", "colour")
+SUBCOMMANDS = ("train", "evaluate", "imbalance", "segmenter", "region-prior", "colour")
 
 
 def _classes(text: str) -> list[int]:
@@ -121,6 +121,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--photos", help="flat-lay photos (clothing-dataset-small's layout) to learn 'no person' from")
     g.add_argument("--photos-per-epoch", type=int, default=s.photos_per_epoch)
     g.add_argument("--out", type=Path, default=SEGMENTER_OUT, help=f"output folder (default {SEGMENTER_OUT})")
+    r = sub.add_parser(
+        "region-prior",
+        help="count what class each garment region the segmenter finds on the CCP training photos is; "
+        "written into the segmenter's model.json (the segmenter command does this itself)",
+    )
+    r.add_argument("--segmenter-dir", type=Path, default=SEGMENTER_OUT, help=f"(default {SEGMENTER_OUT})")
+    r.add_argument("--ccp", type=Path, default=Path(s.ccp), help=f"the CCP folder (default {s.ccp})")
+    r.add_argument("--limit", type=int, help="count on this many training photos only (quick runs, tests)")
     from training.colour import DEFAULT_OUT as COLOUR_OUT
     from training.colour import ColourConfig
 
@@ -161,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "train")
     args = parser().parse_args(argv)
     command = "python -m training " + shlex.join(argv)
-    out = None if args.command == "evaluate" else args.out
+    out = args.segmenter_dir if args.command == "region-prior" else None if args.command == "evaluate" else args.out
     before = _folder_state(out)
     try:
         if args.command == "evaluate":
@@ -172,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
 
             fields = {k: v for k, v in vars(args).items() if k in SegmenterConfig.__dataclass_fields__}
             run_segmenter(SegmenterConfig(**fields), args.out, command)
+            return 0
+        if args.command == "region-prior":
+            from training import region_prior
+
+            field = region_prior.run(args.segmenter_dir, args.ccp, command, args.limit)
+            print(json.dumps(field["counts"]))
             return 0
         if args.command == "colour":
             from training.colour import ColourConfig

@@ -284,7 +284,11 @@ def run(cfg: SegmenterConfig, out_dir: Path, command: str) -> dict:
         },
         "metrics": {"held_out": figures},
     }
-    return install(model, meta, out_dir)
+    installed = install(model, meta, out_dir)
+    from training import region_prior
+
+    installed["class_given_region"] = region_prior.run(out_dir, root, command)  # what its regions say of class
+    return installed
 
 
 def install(model, meta: dict, out_dir: Path) -> dict:

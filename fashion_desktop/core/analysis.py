@@ -28,7 +28,7 @@ from fashion_desktop.core.prepare import (
     to_model_input,
     work_picture,
 )
-from fashion_desktop.core.segment import Segmentation, Segmenter, outfit_items
+from fashion_desktop.core.segment import Segmentation, Segmenter, given_region, outfit_items
 
 
 @dataclass(frozen=True)
@@ -243,15 +243,19 @@ def _classify(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
     """Each picture judged by its model (``_judge``); one model call per model for every main item and
     outfit item."""
     judges = [_judge(s, classifier) for s in staged]
+    priors = classifier.segmenter.class_priors if classifier.segmenter is not None else {}
     out: list[Analysis] = [None] * len(staged)  # type: ignore[list-item]  # every slot is filled below
     for model in dict.fromkeys(judges):  # each model once, in the order first needed
         group = [i for i, m in enumerate(judges) if m is model]
-        for i, analysis in zip(group, _classify_with([staged[i] for i in group], model)):
+        for i, analysis in zip(group, _classify_with([staged[i] for i in group], model, priors)):
             out[i] = analysis
     return out
 
 
-def _classify_with(staged: list[_Staged], classifier: Classifier) -> list[Analysis]:
+def _classify_with(staged: list[_Staged], classifier: Classifier, priors: dict[str, np.ndarray]) -> list[Analysis]:
+    """The model's probabilities for each main item and outfit item; a garment found on a person has them
+    weighed by its region (``segment.given_region``). The "known" verdict is judged on the model's own
+    probabilities, which its threshold was calibrated on."""
     if not staged:
         return []
     inputs = [x for s in staged for x in (s.model_input, *(i[2] for i in s.isolated.items))]
@@ -265,9 +269,12 @@ def _classify_with(staged: list[_Staged], classifier: Classifier) -> list[Analys
         known = classifier.judge_known(p)
         if s.featureless:  # a blank picture is no known item, however sure the model is of its guess
             known = KnownReport(known.score, known.threshold, False)
-        found = [next(probs) for _ in s.isolated.items]
-        item_results = [(Prediction.from_probabilities(q), classifier.judge_known(q)) for q in found]
-        out.append(s.analysis(Prediction.from_probabilities(p), known, item_results, timings))
+        main = given_region(p, priors.get(s.isolated.region)) if s.isolated.region is not None else p
+        found = [(next(probs), region) for region, _, _ in s.isolated.items]
+        item_results = [
+            (Prediction.from_probabilities(given_region(q, priors.get(r))), classifier.judge_known(q)) for q, r in found
+        ]
+        out.append(s.analysis(Prediction.from_probabilities(main), known, item_results, timings))
     return out
 
 

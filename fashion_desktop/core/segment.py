@@ -5,6 +5,11 @@ pixel of a small picture with one of ``REGIONS``. A picture shows a person when 
 at least one garment region; then the *main garment* (the largest garment region, nearest the centre
 on a tie) is what the classifier judges, and every other garment region large enough is an item of the
 outfit of its own. TensorFlow is imported only when the segmenter is loaded.
+
+Where a garment was found also says something of what it is: a garment the segmenter calls "bottoms"
+is seldom a coat. The segmenter's model.json may hold how often each region it found on the CCP
+training photos was each class (``class_given_region``, written by ``python -m training region-prior``);
+``given_region`` weighs the classifier's probabilities by it (Bayes' rule, with add-one smoothing).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from fashion_desktop.core import NUM_CLASSES
 
 REGIONS = ("background", "person", "top", "outerwear", "dress", "bottoms", "footwear", "bag", "other")
 GARMENT_REGIONS = ("top", "outerwear", "dress", "bottoms", "footwear", "bag")
@@ -98,6 +105,45 @@ def outfit_items(seg: Segmentation) -> list[Garment]:
     return [g for g in seg.garments[1:] if g.share >= ITEM_MIN_SHARE] if seg.person else []
 
 
+def class_prior(counts) -> np.ndarray:
+    """One region's counts (the ten classes, then none of the ten) -> P(class | region), add-one smoothed."""
+    q = np.asarray(counts, np.float64)[:NUM_CLASSES] + 1.0
+    return q / q.sum()
+
+
+def given_region(probabilities: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
+    """The classifier's probabilities weighed by what the garment's region says of its class."""
+    if prior is None:
+        return probabilities
+    fused = np.asarray(probabilities, np.float64) * prior
+    return (fused / fused.sum()).astype(np.float32)
+
+
+def read_class_priors(meta: dict, meta_path: Path) -> dict[str, np.ndarray]:
+    """model.json's ``class_given_region`` checked: a count per class and one for none of the ten, for
+    garment regions only, finite and not negative. Absent: no priors (older segmenters)."""
+    from fashion_desktop.core.model_files import FIX_HINT, ModelError
+
+    field = meta.get("class_given_region")
+    if field is None:
+        return {}
+    counts = field.get("counts") if isinstance(field, dict) else None
+    if not isinstance(counts, dict) or not counts:
+        raise ModelError(f"{meta_path}: class_given_region has no counts per region. {FIX_HINT}")
+    priors = {}
+    for region, row in counts.items():
+        if region not in GARMENT_REGIONS:
+            raise ModelError(f"{meta_path}: class_given_region names {region!r}, not a garment region. {FIX_HINT}")
+        values = np.asarray(row, np.float64) if isinstance(row, list) else np.zeros(0)
+        if values.shape != (NUM_CLASSES + 1,) or not np.all(np.isfinite(values)) or (values < 0).any():
+            raise ModelError(
+                f"{meta_path}: class_given_region[{region!r}] must be {NUM_CLASSES + 1} counts, none negative "
+                f"(the ten classes, then none of them); it is {row!r}. {FIX_HINT}"
+            )
+        priors[region] = class_prior(values)
+    return priors
+
+
 class Segmenter:
     """A loaded, verified and warmed-up segmenter. Thread-safe: calls are serialised."""
 
@@ -106,6 +152,8 @@ class Segmenter:
 
         self.metadata = metadata
         self.model_dir = model_dir
+        # P(class | region) for the garments it finds, when model.json has them (read_class_priors).
+        self.class_priors: dict[str, np.ndarray] = read_class_priors(metadata, model_dir / "model.json")
         spec = tf.TensorSpec((1, SIDE, SIDE, 3), tf.uint8)
         graph = tf.function(lambda x: model(x, training=False), autograph=False).get_concrete_function(spec)
         self._call = lambda x: graph(tf.constant(x, tf.uint8)).numpy()

@@ -11,6 +11,7 @@ import pytest
 from fashion_desktop.core.analysis import analyze, analyze_files
 from fashion_desktop.core.classifier import COLOUR_INPUT, Classifier, ModelError
 from fashion_desktop.core.prepare import COLOUR_SIDE, colour_input, to_colour_input
+from fashion_desktop.core.segment import given_region
 from fashion_desktop.resources import resource_path
 from tests.conftest import SHARED, photo_input_shape, save_tiny_model
 
@@ -163,10 +164,15 @@ def test_garments_on_people_go_to_the_worn_model_and_flat_lays_to_the_photo_mode
     person = analyze(OUTFIT, clf)
     assert person.region is not None and person.model_input.shape == COLOUR_INPUT
     assert person.known.threshold == worn.known_threshold
-    assert person.prediction.probabilities == pytest.approx(tuple(worn.predict(person.model_input[None])[0]), abs=1e-6)
+    priors = clf.segmenter.class_priors  # a garment on a person is weighed by its region
+
+    def judged(x, region):
+        return tuple(given_region(worn.predict(x[None])[0], priors[region]))
+
+    assert person.prediction.probabilities == pytest.approx(judged(person.model_input, person.region), abs=1e-6)
     for item in person.items:
         assert item.model_input.shape == COLOUR_INPUT
-        assert item.prediction.probabilities == pytest.approx(tuple(worn.predict(item.model_input[None])[0]), abs=1e-6)
+        assert item.prediction.probabilities == pytest.approx(judged(item.model_input, item.region), abs=1e-6)
     flat = analyze(DRESS, clf)
     photos = clf.for_photos()
     assert (

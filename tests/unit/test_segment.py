@@ -8,12 +8,22 @@ import shutil
 import numpy as np
 import pytest
 
+from fashion_desktop.core import CLASS_NAMES
 from fashion_desktop.core.analysis import analyze
 from fashion_desktop.core.classifier import ModelError
-from fashion_desktop.core.segment import GARMENT_REGIONS, REGIONS, SIDE, Segmenter, find_garments, letterbox
+from fashion_desktop.core.segment import (
+    GARMENT_REGIONS,
+    REGIONS,
+    SIDE,
+    Segmenter,
+    class_prior,
+    find_garments,
+    given_region,
+    letterbox,
+)
 from fashion_desktop.core.serialize import CSV_FIELDS, analysis_row, csv_text
 from fashion_desktop.resources import resource_path, segmenter_dir
-from tests.conftest import photo_input_shape
+from tests.conftest import SHARED, photo_input_shape
 
 OUTFIT = resource_path("samples", "people", "outfit.jpg")  # a CCP street photo (held out of all training)
 
@@ -143,3 +153,87 @@ def test_a_tampered_photo_model_is_refused(tmp_path):
     (folder / meta["file"]).write_bytes(bytes(data))
     with pytest.raises(ModelError, match="does not match model.json"):
         Classifier.load(photo_model_dir=folder, segmenter=False)
+
+
+# --- what a garment's region says of its class ------------------------------------------------
+
+
+def test_the_bundled_segmenter_counts_classes_by_region_on_training_photos_only():
+    field = json.loads((segmenter_dir() / "model.json").read_text())["class_given_region"]
+    assert field["command"].startswith("python -m training region-prior")
+    assert field["photos"] > 700  # the CCP training part; the held-out photos are never counted
+    assert set(field["counts"]) <= set(GARMENT_REGIONS)
+    bottoms = np.array(field["counts"]["bottoms"])
+    assert bottoms.shape == (11,) and int(np.argmax(bottoms[:10])) == CLASS_NAMES.index("Trouser")
+
+
+def test_given_region_weighs_the_probabilities_by_bayes_rule():
+    seg_priors = Segmenter.load().class_priors
+    uncertain = np.full(10, 0.1, np.float32)
+    for region, trouser_like in (("bottoms", "Trouser"), ("bag", "Bag"), ("dress", "Dress")):
+        fused = given_region(uncertain, seg_priors[region])
+        assert fused.dtype == np.float32 and abs(fused.sum() - 1) < 1e-6
+        assert CLASS_NAMES[int(np.argmax(fused))] == trouser_like
+    sure = np.eye(10, dtype=np.float32)[CLASS_NAMES.index("Sneaker")] * 0.9 + 0.01
+    assert CLASS_NAMES[int(np.argmax(given_region(sure, seg_priors["footwear"])))] == "Sneaker"
+    assert given_region(sure, None) is sure
+    assert class_prior([0] * 11).tolist() == [0.1] * 10  # nothing counted: no say
+
+
+def test_garments_on_a_person_are_weighed_by_their_region_and_known_is_judged_unweighed(classifier, monkeypatch):
+    weighed = analyze(OUTFIT, classifier)
+    assert weighed.region is not None and weighed.items
+    priors = classifier.segmenter.class_priors
+    monkeypatch.setattr(classifier.segmenter, "class_priors", {})
+    plain = analyze(OUTFIT, classifier)
+    pairs = [(weighed.prediction, plain.prediction, weighed.region, weighed.known, plain.known)]
+    pairs += [(w.prediction, p.prediction, w.region, w.known, p.known) for w, p in zip(weighed.items, plain.items)]
+    for w, p, region, wk, pk in pairs:
+        expected = np.array(p.probabilities) * priors[region]
+        np.testing.assert_allclose(w.probabilities, expected / expected.sum(), rtol=1e-4, atol=1e-6)
+        assert wk == pk  # the threshold was calibrated on the model's own probabilities
+
+
+@pytest.mark.parametrize(
+    "tamper, match",
+    [
+        (lambda f: f["counts"].update(top=[1.0] * 10), "11 counts"),
+        (lambda f: f["counts"].update(top=[-1.0] + [1.0] * 10), "none negative"),
+        (lambda f: f["counts"].update(hat=[1.0] * 11), "not a garment region"),
+        (lambda f: f.pop("counts"), "no counts"),
+    ],
+)
+def test_tampered_class_counts_are_refused(segmenter_copy, tamper, match):
+    meta = json.loads((segmenter_copy / "model.json").read_text())
+    tamper(meta["class_given_region"])
+    (segmenter_copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=match):
+        Segmenter.load(segmenter_copy)
+
+
+def test_a_segmenter_without_class_counts_still_loads_and_weighs_nothing(segmenter_copy):
+    meta = json.loads((segmenter_copy / "model.json").read_text())
+    del meta["class_given_region"]
+    (segmenter_copy / "model.json").write_text(json.dumps(meta))
+    assert Segmenter.load(segmenter_copy).class_priors == {}
+
+
+@pytest.mark.skipif(not (SHARED / "ccp" / "photos").is_dir(), reason="../shared/ccp is not beside the repository")
+def test_region_prior_command_writes_the_counts_and_leaves_the_weights(segmenter_copy, capsys):
+    from training.__main__ import main
+
+    before = json.loads((segmenter_copy / "model.json").read_text())
+    del before["class_given_region"]
+    (segmenter_copy / "model.json").write_text(json.dumps(before))
+    assert (
+        main(["region-prior", "--segmenter-dir", str(segmenter_copy), "--ccp", str(SHARED / "ccp"), "--limit", "12"])
+        == 0
+    )
+    after = json.loads((segmenter_copy / "model.json").read_text())
+    field = after.pop("class_given_region")
+    assert after == before  # the weights' name and sha256 untouched
+    assert field["photos"] == 12 and field["command"].startswith("python -m training region-prior --segmenter-dir")
+    total = sum(sum(row) for row in field["counts"].values())
+    assert total >= 12  # every photo of a person gives a main garment, most of them items too
+    assert Segmenter.load(segmenter_copy).class_priors.keys() == field["counts"].keys()
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == field["counts"]
