@@ -117,6 +117,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--batch-size", type=int, default=s.batch_size)
     g.add_argument("--lr", type=float, default=s.learning_rate, dest="learning_rate")
     g.add_argument("--width", type=int, default=s.width, help="channels of the first block")
+    g.add_argument("--bottleneck", type=int, default=s.bottleneck, help="more blocks at the 6 x 6 bottom")
     g.add_argument("--seed", type=int, default=s.seed)
     g.add_argument("--photos", help="flat-lay photos (clothing-dataset-small's layout) to learn 'no person' from")
     g.add_argument("--photos-per-epoch", type=int, default=s.photos_per_epoch)

@@ -34,6 +34,9 @@ class SegmenterConfig:
     batch_size: int = 16
     learning_rate: float = 2e-3
     width: int = 16  # channels of the first block; each block below doubles it (capped at 6x)
+    # More blocks at the 6 x 6 bottom, where each sees the whole figure: cheap (36 pixels) context for
+    # telling a top from the open coat over it.
+    bottleneck: int = 0
     seed: int = 0
     # Flat-lay photos (clothing-dataset-small's layout), their item labelled by GrabCut as their folder's
     # region and no person: without them the segmenter, which has only seen people, finds skin in a
@@ -163,9 +166,9 @@ def region_weights(regions: np.ndarray) -> np.ndarray:
 # --- model ------------------------------------------------------------------------------------
 
 
-def build_segmenter(width: int = 16):
-    """A small U-Net: four stride-2 blocks down to 6 x 6, three up with skip connections, region
-    scores at 48 x 48 brought to 96 x 96 bilinearly."""
+def build_segmenter(width: int = 16, bottleneck: int = 0):
+    """A small U-Net: four stride-2 blocks down to 6 x 6 (and ``bottleneck`` more there), three up with
+    skip connections, region scores at 48 x 48 brought to 96 x 96 bilinearly."""
     import keras
     from keras import layers
 
@@ -182,6 +185,8 @@ def build_segmenter(width: int = 16):
         x = block(x, width * mult)
         if i < 3:
             skips.append(x)
+    for _ in range(bottleneck):
+        x = block(x, width * 6)
     for skip, mult in zip(reversed(skips), (4, 2, 1)):
         x = layers.UpSampling2D(2, interpolation="bilinear")(x)
         x = layers.Concatenate()([x, skip])
@@ -240,7 +245,7 @@ def run(cfg: SegmenterConfig, out_dir: Path, command: str) -> dict:
     if flat is not None:
         print(f"flat-lay photos: {len(flat[0])} from {cfg.photos}", file=sys.stderr, flush=True)
 
-    model = build_segmenter(cfg.width)
+    model = build_segmenter(cfg.width, cfg.bottleneck)
     steps = cfg.epochs * int(np.ceil(len(photos) * cfg.variants / cfg.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, steps, warmup_steps=steps // 20)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy")

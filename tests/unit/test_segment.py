@@ -237,3 +237,15 @@ def test_region_prior_command_writes_the_counts_and_leaves_the_weights(segmenter
     assert total >= 12  # every photo of a person gives a main garment, most of them items too
     assert Segmenter.load(segmenter_copy).class_priors.keys() == field["counts"].keys()
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == field["counts"]
+
+
+def test_the_segmenter_can_have_more_blocks_at_its_bottom_with_the_same_input_and_output():
+    from keras.layers import Conv2D
+
+    from training.segmenter import build_segmenter
+
+    plain, deeper = build_segmenter(8), build_segmenter(8, bottleneck=2)
+    assert plain.input_shape == deeper.input_shape == (None, SIDE, SIDE, 3)
+    assert plain.output_shape == deeper.output_shape == (None, SIDE, SIDE, len(REGIONS))
+    convs = [sum(isinstance(layer, Conv2D) for layer in m.layers) for m in (plain, deeper)]
+    assert convs[1] == convs[0] + 2
