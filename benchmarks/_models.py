@@ -1,7 +1,7 @@
 """Not a benchmark: the model options the accuracy benchmarks share, and the classifier they load.
 
-``--model-dir``, ``--photo-model-dir`` and ``--worn-model-dir`` pick the classifiers to measure (the
-bundled ones by default), so two models can be compared side by side on the same pictures.
+``--model-dir``, ``--photo-model-dir``, ``--worn-model-dir`` and ``--segmenter-dir`` pick the networks to
+measure (the bundled ones by default), so two can be compared side by side on the same pictures.
 """
 
 from __future__ import annotations
@@ -22,12 +22,17 @@ def add_model_options(ap: argparse.ArgumentParser) -> None:
         type=Path,
         help="the model that judges garments on people (default: the bundled resources/worn_model, if any)",
     )
+    ap.add_argument(
+        "--segmenter-dir",
+        type=Path,
+        help="the garment segmenter, with its class counts by region (default: the bundled resources/segmenter)",
+    )
 
 
-def load_classifier(args: argparse.Namespace, segmenter_dir: Path | None = None):
+def load_classifier(args: argparse.Namespace):
     """``Classifier.load`` with the options of :func:`add_model_options`."""
     from fashion_desktop.core.classifier import Classifier
 
     return Classifier.load(
-        args.model_dir, segmenter_dir, photo_model_dir=args.photo_model_dir, worn_model_dir=args.worn_model_dir
+        args.model_dir, args.segmenter_dir, photo_model_dir=args.photo_model_dir, worn_model_dir=args.worn_model_dir
     )

@@ -50,7 +50,6 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ccp", type=Path, default=REPO.parent / "shared" / "ccp")
     add_model_options(ap)
-    ap.add_argument("--segmenter-dir", type=Path)
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import cv2
@@ -63,7 +62,7 @@ def main() -> None:
     from training.ccp import find_ccp, label_classes, label_names, read_pair, region_table
     from training.segmenter import iou_figures
 
-    clf = load_classifier(args, args.segmenter_dir)
+    clf = load_classifier(args)
     assert clf.segmenter is not None
     names = label_names(args.ccp)
     table, classes_of = region_table(names), label_classes(names)
