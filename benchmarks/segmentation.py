@@ -59,7 +59,7 @@ def main() -> None:
     from fashion_desktop.core.prepare import work_picture
     from fashion_desktop.core.segment import ITEM_MIN_SHARE as ITEM_SHARE
     from fashion_desktop.core.segment import REGIONS, find_garments
-    from training.ccp import find_ccp, label_classes, label_names, read_pair, region_table
+    from training.ccp import find_ccp, label_classes, label_names, label_under, read_pair, region_table
     from training.segmenter import iou_figures
 
     clf = load_classifier(args)
@@ -90,7 +90,7 @@ def main() -> None:
         truth = find_garments(truth_regions)
 
         def classes(g, small_labels=small_labels):
-            return classes_of[int(np.argmax(np.bincount(small_labels[g.mask > 0], minlength=len(names))))]
+            return classes_of[label_under(small_labels, g.mask, len(names))]
 
         true_main = truth.garments[0]
         main_classes = classes(true_main)

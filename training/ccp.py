@@ -133,6 +133,11 @@ class TrueGarment:
     share: float  # of the picture
 
 
+def label_under(labels: np.ndarray, mask: np.ndarray, n_labels: int) -> int:
+    """The CCP label index covering most of ``mask`` (bool, or uint8 0/255) in the label map ``labels``."""
+    return int(np.argmax(np.bincount(labels[mask > 0], minlength=n_labels)))
+
+
 def true_garments(labels: np.ndarray, names: list[str], table: np.ndarray) -> list[TrueGarment]:
     """The garment regions of a label map, largest first."""
     regions = table[labels]
@@ -143,8 +148,7 @@ def true_garments(labels: np.ndarray, names: list[str], table: np.ndarray) -> li
         n = int(m.sum())
         if not n:
             continue
-        counts = np.bincount(labels[m], minlength=len(names))
-        label = int(np.argmax(counts))
+        label = label_under(labels, m, len(names))
         ys, xs = np.nonzero(m)
         box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
         out.append(TrueGarment(r, names[label], classes_of[label], m, box, n / m.size))

@@ -22,7 +22,7 @@ import numpy as np
 from fashion_desktop.core import NUM_CLASSES
 from fashion_desktop.core.prepare import work_picture
 from fashion_desktop.core.segment import GARMENT_REGIONS, outfit_items
-from training.ccp import find_ccp, label_classes, label_names, read_pair
+from training.ccp import find_ccp, label_classes, label_names, label_under, read_pair
 
 
 def count_classes_by_region(segmenter, ccp_root: Path, limit: int | None = None) -> dict:
@@ -41,8 +41,7 @@ def count_classes_by_region(segmenter, ccp_root: Path, limit: int | None = None)
         if seg.main is None:  # no person: the app judges it as a flat-lay, with no region
             continue
         for garment in (seg.main, *outfit_items(seg)):
-            under = np.bincount(labels[garment.mask > 0], minlength=len(names))
-            classes = classes_of[int(np.argmax(under))]
+            classes = classes_of[label_under(labels, garment.mask, len(names))]
             for c in classes:
                 counts[garment.region][c] += 1 / len(classes)
             if not classes:

@@ -167,8 +167,8 @@ def test_the_bundled_segmenter_counts_classes_by_region_on_training_photos_only(
     assert bottoms.shape == (11,) and int(np.argmax(bottoms[:10])) == CLASS_NAMES.index("Trouser")
 
 
-def test_given_region_weighs_the_probabilities_by_bayes_rule():
-    seg_priors = Segmenter.load().class_priors
+def test_given_region_weighs_the_probabilities_by_bayes_rule(classifier):
+    seg_priors = classifier.segmenter.class_priors
     uncertain = np.full(10, 0.1, np.float32)
     for region, trouser_like in (("bottoms", "Trouser"), ("bag", "Bag"), ("dress", "Dress")):
         fused = given_region(uncertain, seg_priors[region])
