@@ -2,7 +2,9 @@
 
 Run: ``.venv/bin/python benchmarks/pipeline.py [--threads 1]``. Last line: key=value figures.
 ``--threads N`` gives OpenCV and TensorFlow N threads each, and folder runs N worker threads (decode-only
-is measured on N threads too, so the ratio compares like with like).
+is measured on N threads too, so the ratio compares like with like). End to end is ``analyze`` as the
+window, the camera and the command line call it, blur and edges on a second thread beside isolation
+(``end_to_end_ms``, ``person_end_to_end_ms``), and on one thread as the web server calls it (``*_serial_ms``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def main() -> None:
         y = prepare_photo(photo)[None]
         stages["classify_photo"] = _median_ms(lambda: photos.predict(y), args.repeat * 3)  # the photo model
         end_to_end = _median_ms(lambda: analyze(path, clf), args.repeat)
+        # The same on one thread: blur and edges before isolation, not beside it (as the web server runs it).
+        serial = _median_ms(lambda: analyze(path, clf, overlap=False), args.repeat)
         # A person: the outfit sample at ~1 MP, judged by its main garment and its other items.
         outfit = cv2.resize(load_image(REPO / "resources" / "samples" / "people" / "outfit.jpg"), (816, 1232))
         person_path = Path(tmp) / "outfit.jpg"
@@ -93,10 +97,12 @@ def main() -> None:
         z = cut()[None]
         stages["classify_worn"] = _median_ms(lambda: worn.predict(z), args.repeat * 3)
         person_end_to_end = _median_ms(lambda: analyze(person_path, clf), args.repeat)
+        person_serial = _median_ms(lambda: analyze(person_path, clf, overlap=False), args.repeat)
         for name, ms in stages.items():
             print(f"{name:<12} {ms:7.2f} ms")
         print(f"{'total':<12} {end_to_end:7.2f} ms  (analyze(path) end to end, 1 MP JPEG of a flat-lay)")
         print(f"{'person':<12} {person_end_to_end:7.2f} ms  (the same for a 1 MP photo of a person and its items)")
+        print(f"{'serial':<12} {serial:7.2f} / {person_serial:.2f} ms  (both with blur and edges on the same thread)")
 
         folder = []
         for i in range(64):
@@ -121,6 +127,8 @@ def main() -> None:
     figures.update(
         end_to_end_ms=round(end_to_end, 2),
         person_end_to_end_ms=round(person_end_to_end, 2),
+        end_to_end_serial_ms=round(serial, 2),
+        person_end_to_end_serial_ms=round(person_serial, 2),
         model_call_ms=round(stages["classify"], 2),
         photo_model_call_ms=round(stages["classify_photo"], 2),
         photo_model_colour=int(photos.colour),

@@ -112,7 +112,7 @@ class Engine:
         if self.classifier is None:  # _analyze runs only once load() has set it
             raise NotReady(self.error or "the model is still loading")
         t = time.perf_counter()
-        analysis = analyze(data, self.classifier)
+        analysis = analyze(data, self.classifier, overlap=False)  # the pool keeps every core busy already
         row = analysis_row(analysis, top_k, path=name)
         extra = preview_images(analysis) if images and "error" not in row else None
         return Outcome(row, extra, (time.perf_counter() - t) * 1e3)

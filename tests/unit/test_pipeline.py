@@ -84,3 +84,28 @@ def test_realworld_sample_runs_end_to_end(classifier):
     photos = sorted((SHARED / "realworld").glob("*.jpg"))
     results = [analyze(p, classifier) for p in photos]
     assert all(r.model_input.max() > 0 for r in results)  # an item was found in every photo
+
+
+def test_a_picture_alone_equals_it_in_a_folder_run(classifier):
+    """``analyze`` measures blur and edges on a second thread while it isolates the item; a folder run
+    does all of it on one thread per picture. Both give the same blur, edges, items and prediction, and
+    the single picture's time is its wall-clock time, not the sum of overlapping stages."""
+    import time
+
+    from fashion_desktop.core.analysis import analyze, analyze_files
+
+    paths = [sorted(SAMPLES.glob("*.jpg"))[0], SAMPLES / "people" / "outfit.jpg"]
+    in_folder = dict(analyze_files(paths, classifier, workers=1))
+    for path in paths:
+        t = time.perf_counter()
+        alone = analyze(path, classifier)
+        elapsed = (time.perf_counter() - t) * 1e3
+        batched = in_folder[path]
+        assert alone.blur == batched.blur
+        np.testing.assert_array_equal(alone.edges, batched.edges)
+        np.testing.assert_array_equal(alone.model_input, batched.model_input)
+        assert [(i.region, i.box) for i in alone.items] == [(i.region, i.box) for i in batched.items]
+        assert alone.prediction.label == batched.prediction.label
+        assert {"blur", "edges", "prepare", "classify"} <= set(alone.timings_ms)
+        assert 0 < alone.total_ms <= elapsed  # the call's own clock, from decode to the last model call
+        assert batched.wall_ms is None and batched.total_ms == pytest.approx(sum(batched.timings_ms.values()))
