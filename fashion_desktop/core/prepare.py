@@ -166,8 +166,8 @@ def _item_box(mask: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     mask = mask.copy()
     if mask.sum() < 0.01 * 255 * mask.size:
         mask[:] = 255
-    ys, xs = np.nonzero(mask)
-    return mask, (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
+    x, y, w, h = cv2.boundingRect(mask)  # the box of its nonzero pixels, without listing them
+    return mask, (y, y + h, x, x + w)
 
 
 def item_input(small: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -87,9 +87,8 @@ def find_garments(regions: np.ndarray) -> Segmentation:
         if counts[i] == 0:
             continue
         mask = _clean((regions == i).astype(np.uint8) * 255)
-        ys, xs = np.nonzero(mask)
-        box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
-        garments.append(Garment(name, mask, box, float(len(ys)) / (h * w)))
+        x, y, bw, bh = cv2.boundingRect(mask)
+        garments.append(Garment(name, mask, (x, y, x + bw, y + bh), cv2.countNonZero(mask) / (h * w)))
 
     def order(g: Garment) -> tuple[float, float]:
         cx, cy = (g.box[0] + g.box[2]) / 2 / w, (g.box[1] + g.box[3]) / 2 / h
