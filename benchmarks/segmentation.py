@@ -12,12 +12,18 @@ hashes to 0 mod 5 (``training/ccp.py``), never trained on by the segmenter or th
 - Outfit items: every true garment of the ten classes covering at least 2% of the picture; found when
   the app reports an item (the main one or another) whose box has IoU >= 0.5 with its box, and right when
   that item's class is one its label may be.
-Last line: key=value.
+
+The main-garment figure is a share of under 200 photos: its 95% interval (Wilson) is printed with it, about
++-7 points at 50%. ``--per-photo FILE`` writes each photo's main-garment verdict as CSV; ``--compare FILE``
+sets this run against such a file from another run on the same photos, photo by photo (McNemar's exact
+test), which tells a real change from the spread of a small test set. Last line: key=value.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import math
 import os
 import statistics
 import sys
@@ -44,11 +50,45 @@ def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
+def wilson(right: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a share ``right`` of ``n``."""
+    if n == 0:
+        return 0.0, 1.0
+    p = right / n
+    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - half) / (1 + z * z / n), (centre + half) / (1 + z * z / n)
+
+
+def mcnemar_p(gained: int, lost: int) -> float:
+    """Two-sided exact McNemar p-value: photos right only in one run (``gained``) against only in the other."""
+    n = gained + lost
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(gained, lost) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def compare(verdicts: dict[str, bool], path: Path) -> None:
+    """This run's main-garment verdicts against another run's (``--per-photo`` CSV), photo by photo."""
+    with open(path, newline="") as fh:
+        other = {r["photo"]: r["main_right"] == "1" for r in csv.DictReader(fh) if r["main_right"] != ""}
+    both = sorted(set(verdicts) & set(other))
+    gained = sum(verdicts[p] and not other[p] for p in both)
+    lost = sum(other[p] and not verdicts[p] for p in both)
+    print(
+        f"against {path.name} on {len(both)} photos: {sum(verdicts[p] for p in both)} right here, "
+        f"{sum(other[p] for p in both)} there; right only here {gained}, only there {lost} "
+        f"(McNemar exact p = {mcnemar_p(gained, lost):.3f})"
+    )
+
+
 def main() -> None:
     from benchmarks._models import add_model_options, load_classifier
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--ccp", type=Path, default=REPO.parent / "shared" / "ccp")
+    ap.add_argument("--per-photo", type=Path, help="write each photo's main-garment verdict to this CSV")
+    ap.add_argument("--compare", type=Path, help="a --per-photo CSV of another run to set this one against")
     add_model_options(ap)
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -72,6 +112,7 @@ def main() -> None:
     found, item_right = [], []
     per_class_item: dict[str, list[bool]] = defaultdict(list)
     seg_ms = []
+    rows: list[tuple[str, str, float]] = []  # photo, main right ("1", "0", "" for none of the ten), box IoU
     photos = find_ccp(args.ccp, held_out=True)
     for item in photos:
         rgb, labels = read_pair(item)
@@ -100,10 +141,12 @@ def main() -> None:
         main_iou.append(box_iou(app_box, true_main.box))
         if not main_classes:
             main_unknown += 1
+            rows.append((item.photo.name, "", main_iou[-1]))
         else:
             ok = a.prediction.index in main_classes
             main_right.append(ok)
             per_class_main[" / ".join(CLASS_NAMES[c] for c in main_classes)].append(ok)
+            rows.append((item.photo.name, str(int(ok)), main_iou[-1]))
 
         sx, sy = w / rgb.shape[1], h / rgb.shape[0]
         reported = [(app_box, a.prediction.index)] + [
@@ -131,8 +174,17 @@ def main() -> None:
         f" ({main_unknown} more are none of the ten); box IoU >= 0.7 for {100 * iou70:.1f}%,"
         f" median {np.median(main_iou):.3f}"
     )
+    low, high = wilson(sum(main_right), len(main_right))
+    print(f"  its 95% interval (Wilson): {100 * low:.1f}-{100 * high:.1f}%")
     for name, v in sorted(per_class_main.items()):
         print(f"  {name:<28} {sum(v):3d}/{len(v):<3d} {100 * np.mean(v):5.1f}%")
+    if args.per_photo:
+        with open(args.per_photo, "w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["photo", "main_right", "main_box_iou"])
+            out.writerows((p, r, f"{iou:.4f}") for p, r, iou in rows)
+    if args.compare:
+        compare({p: r == "1" for p, r, _ in rows if r != ""}, args.compare)
     print(
         f"outfit items (of the ten, >= {100 * ITEM_SHARE:.0f}% of the picture): recall {100 * np.mean(found):.1f}%"
         f" of {len(found)}, class right {100 * np.mean(item_right):.1f}% of those found"
