@@ -16,7 +16,8 @@ hashes to 0 mod 5 (``training/ccp.py``), never trained on by the segmenter or th
 The main-garment figure is a share of under 200 photos: its 95% interval (Wilson) is printed with it, about
 +-7 points at 50%. ``--per-photo FILE`` writes each photo's main-garment verdict as CSV; ``--compare FILE``
 sets this run against such a file from another run on the same photos, photo by photo (McNemar's exact
-test), which tells a real change from the spread of a small test set. Last line: key=value.
+test, and the mean change of the probability given to the true classes), which tells a real change from
+the spread of a small test set. Last line: key=value.
 """
 
 from __future__ import annotations
@@ -68,17 +69,26 @@ def mcnemar_p(gained: int, lost: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def compare(verdicts: dict[str, bool], path: Path) -> None:
-    """This run's main-garment verdicts against another run's (``--per-photo`` CSV), photo by photo."""
+def compare(verdicts: dict[str, tuple[bool, float]], path: Path) -> None:
+    """This run's main-garment verdicts (right, probability of the true classes) against another run's
+    (``--per-photo`` CSV), photo by photo: McNemar on right / wrong, and the mean change of the probability
+    the app gives the true classes with its 95% interval (a paired t interval: less spread than counts)."""
     with open(path, newline="") as fh:
-        other = {r["photo"]: r["main_right"] == "1" for r in csv.DictReader(fh) if r["main_right"] != ""}
+        other = {
+            r["photo"]: (r["main_right"] == "1", float(r["main_true_prob"]))
+            for r in csv.DictReader(fh)
+            if r["main_right"] != ""
+        }
     both = sorted(set(verdicts) & set(other))
-    gained = sum(verdicts[p] and not other[p] for p in both)
-    lost = sum(other[p] and not verdicts[p] for p in both)
+    gained = sum(verdicts[p][0] and not other[p][0] for p in both)
+    lost = sum(other[p][0] and not verdicts[p][0] for p in both)
+    diff = np.array([verdicts[p][1] - other[p][1] for p in both])
+    half = 1.96 * diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
     print(
-        f"against {path.name} on {len(both)} photos: {sum(verdicts[p] for p in both)} right here, "
-        f"{sum(other[p] for p in both)} there; right only here {gained}, only there {lost} "
-        f"(McNemar exact p = {mcnemar_p(gained, lost):.3f})"
+        f"against {path.name} on {len(both)} photos: {sum(verdicts[p][0] for p in both)} right here, "
+        f"{sum(other[p][0] for p in both)} there; right only here {gained}, only there {lost} "
+        f"(McNemar exact p = {mcnemar_p(gained, lost):.3f}); probability of the true class "
+        f"{diff.mean():+.3f} (95% {diff.mean() - half:+.3f} to {diff.mean() + half:+.3f})"
     )
 
 
@@ -112,7 +122,8 @@ def main() -> None:
     found, item_right = [], []
     per_class_item: dict[str, list[bool]] = defaultdict(list)
     seg_ms = []
-    rows: list[tuple[str, str, float]] = []  # photo, main right ("1", "0", "" for none of the ten), box IoU
+    # photo, main right ("1", "0", "" for none of the ten), the probability of its true classes, box IoU
+    rows: list[tuple[str, str, float, float]] = []
     photos = find_ccp(args.ccp, held_out=True)
     for item in photos:
         rgb, labels = read_pair(item)
@@ -141,12 +152,13 @@ def main() -> None:
         main_iou.append(box_iou(app_box, true_main.box))
         if not main_classes:
             main_unknown += 1
-            rows.append((item.photo.name, "", main_iou[-1]))
+            rows.append((item.photo.name, "", float("nan"), main_iou[-1]))
         else:
             ok = a.prediction.index in main_classes
             main_right.append(ok)
             per_class_main[" / ".join(CLASS_NAMES[c] for c in main_classes)].append(ok)
-            rows.append((item.photo.name, str(int(ok)), main_iou[-1]))
+            true_prob = float(sum(a.prediction.probabilities[c] for c in main_classes))
+            rows.append((item.photo.name, str(int(ok)), true_prob, main_iou[-1]))
 
         sx, sy = w / rgb.shape[1], h / rgb.shape[0]
         reported = [(app_box, a.prediction.index)] + [
@@ -181,10 +193,10 @@ def main() -> None:
     if args.per_photo:
         with open(args.per_photo, "w", newline="") as fh:
             out = csv.writer(fh)
-            out.writerow(["photo", "main_right", "main_box_iou"])
-            out.writerows((p, r, f"{iou:.4f}") for p, r, iou in rows)
+            out.writerow(["photo", "main_right", "main_true_prob", "main_box_iou"])
+            out.writerows((p, r, "" if r == "" else f"{q:.4f}", f"{iou:.4f}") for p, r, q, iou in rows)
     if args.compare:
-        compare({p: r == "1" for p, r, _ in rows if r != ""}, args.compare)
+        compare({p: (r == "1", q) for p, r, q, _ in rows if r != ""}, args.compare)
     print(
         f"outfit items (of the ten, >= {100 * ITEM_SHARE:.0f}% of the picture): recall {100 * np.mean(found):.1f}%"
         f" of {len(found)}, class right {100 * np.mean(item_right):.1f}% of those found"
