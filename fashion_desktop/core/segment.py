@@ -77,8 +77,11 @@ def _clean(mask: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep).astype(np.uint8) * 255
 
 
-def find_garments(regions: np.ndarray) -> Segmentation:
-    """The garments of a region map (from the segmenter, or a true mask grouped the same way)."""
+def find_garments(regions: np.ndarray, area_weights: dict[str, float] | None = None) -> Segmentation:
+    """The garments of a region map (from the segmenter, or a true mask grouped the same way), the main
+    one first: the largest, each region's area weighed by ``area_weights`` (``read_main_weights``; none
+    for a true map) when the segmenter is known to find some regions smaller than they are."""
+    weights = area_weights or {}
     h, w = regions.shape
     counts = np.bincount(regions.ravel(), minlength=len(REGIONS))
     garments = []
@@ -92,7 +95,7 @@ def find_garments(regions: np.ndarray) -> Segmentation:
 
     def order(g: Garment) -> tuple[float, float]:
         cx, cy = (g.box[0] + g.box[2]) / 2 / w, (g.box[1] + g.box[3]) / 2 / h
-        return (-round(g.share, 3), float(np.hypot(cx - 0.5, cy - 0.5)))
+        return (-round(g.share * weights.get(g.region, 1.0), 3), float(np.hypot(cx - 0.5, cy - 0.5)))
 
     garments.sort(key=order)
     person = counts[REGIONS.index("person")] >= PERSON_MIN_SHARE * h * w and bool(garments)
@@ -143,6 +146,30 @@ def read_class_priors(meta: dict, meta_path: Path) -> dict[str, np.ndarray]:
     return priors
 
 
+def read_main_weights(meta: dict, meta_path: Path) -> dict[str, float]:
+    """model.json's ``main_garment_weights``: a positive, finite weight per garment region by which its
+    area is multiplied when the main garment is chosen. Absent: every weight 1 (older segmenters)."""
+    from fashion_desktop.core.model_files import FIX_HINT, ModelError
+
+    field = meta.get("main_garment_weights")
+    if field is None:
+        return {}
+    weights = field.get("weights") if isinstance(field, dict) else None
+    if not isinstance(weights, dict) or not weights:
+        raise ModelError(f"{meta_path}: main_garment_weights has no weights per region. {FIX_HINT}")
+    out = {}
+    for region, value in weights.items():
+        if region not in GARMENT_REGIONS:
+            raise ModelError(f"{meta_path}: main_garment_weights names {region!r}, not a garment region. {FIX_HINT}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 100:
+            raise ModelError(
+                f"{meta_path}: main_garment_weights[{region!r}] must be a number above 0 (and below 100); "
+                f"it is {value!r}. {FIX_HINT}"
+            )
+        out[region] = float(value)
+    return out
+
+
 class Segmenter:
     """A loaded, verified and warmed-up segmenter. Thread-safe: calls are serialised."""
 
@@ -153,6 +180,8 @@ class Segmenter:
         self.model_dir = model_dir
         # P(class | region) for the garments it finds, when model.json has them (read_class_priors).
         self.class_priors: dict[str, np.ndarray] = read_class_priors(metadata, model_dir / "model.json")
+        # How much larger each region truly is than this segmenter finds it, for choosing the main garment.
+        self.main_weights: dict[str, float] = read_main_weights(metadata, model_dir / "model.json")
         spec = tf.TensorSpec((1, SIDE, SIDE, 3), tf.uint8)
         graph = tf.function(lambda x: model(x, training=False), autograph=False).get_concrete_function(spec)
         self._call = lambda x: graph(tf.constant(x, tf.uint8)).numpy()
@@ -198,4 +227,4 @@ class Segmenter:
         return regions
 
     def segment(self, rgb: np.ndarray) -> Segmentation:
-        return find_garments(self.regions(rgb))
+        return find_garments(self.regions(rgb), self.main_weights)

@@ -86,6 +86,58 @@ def test_the_main_garment_is_the_largest_and_the_others_are_items():
     assert seg.garments[2].box == (18, 86, 47, 92)
 
 
+def test_the_main_garment_is_chosen_by_weighed_areas_when_the_segmenter_has_weights():
+    regions = np.zeros((96, 64), np.uint8)
+    regions[5:15, 25:40] = REGIONS.index("person")
+    regions[15:50, 15:50] = REGIONS.index("outerwear")  # 1,225 pixels
+    regions[50:90, 18:50] = REGIONS.index("bottoms")  # 1,280 pixels: the largest as found
+    assert find_garments(regions).main.region == "bottoms"
+    weighed = find_garments(regions, {"outerwear": 1.2, "bottoms": 1.0})
+    assert weighed.main.region == "outerwear" and [g.region for g in weighed.garments] == ["outerwear", "bottoms"]
+    assert weighed.main.share == pytest.approx(1225 / (96 * 64))  # the share itself is not weighed
+
+
+def test_main_weights_are_fitted_to_pick_the_true_main_region():
+    from training.region_prior import fit_main_weights
+
+    rng = np.random.default_rng(0)
+    true = rng.uniform(0.05, 0.3, (400, len(GARMENT_REGIONS)))
+    shares = true * rng.uniform(0.9, 1.1, true.shape)
+    outerwear = GARMENT_REGIONS.index("outerwear")
+    shares[:, outerwear] *= 0.7  # the segmenter finds outerwear at 70% of its size
+    weights = fit_main_weights(shares, true.argmax(axis=1))
+    assert 1.25 < weights[outerwear] / np.median(weights) < 1.6
+    assert (np.where(shares > 0, shares * weights, -1).argmax(axis=1) == true.argmax(axis=1)).mean() > 0.8
+
+
+def test_the_bundled_segmenter_chooses_its_main_garment_with_weights_fitted_on_training_photos(classifier):
+    field = json.loads((segmenter_dir() / "model.json").read_text())["main_garment_weights"]
+    assert field["photos"] > 700 and field["command"].startswith("python -m training region-prior")
+    picked = field["true_main_region_picked"]
+    assert picked["weighed"] >= picked["unweighed"]  # on the photos they were fitted on, never worse
+    assert classifier.segmenter.main_weights == field["weights"]
+    assert set(field["weights"]) == set(GARMENT_REGIONS)
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        ({"top": 0}, "above 0"),
+        ({"top": -1.0}, "above 0"),
+        ({"top": True}, "above 0"),
+        ({"top": "1.2"}, "above 0"),
+        ({"hat": 1.0}, "not a garment region"),
+        ({}, "no weights"),
+    ],
+)
+def test_tampered_main_weights_are_refused(segmenter_copy, weights, match):
+    meta = json.loads((segmenter_copy / "model.json").read_text())
+    meta["main_garment_weights"]["weights"] = weights
+    (segmenter_copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=match):
+        Segmenter.load(segmenter_copy)
+
+
 def test_without_skin_or_hair_there_is_no_person_and_no_main_garment():
     regions = np.zeros((96, 64), np.uint8)
     regions[10:80, 10:50] = REGIONS.index("top")
@@ -213,9 +265,10 @@ def test_tampered_class_counts_are_refused(segmenter_copy, tamper, match):
 
 def test_a_segmenter_without_class_counts_still_loads_and_weighs_nothing(segmenter_copy):
     meta = json.loads((segmenter_copy / "model.json").read_text())
-    del meta["class_given_region"]
+    del meta["class_given_region"], meta["main_garment_weights"]
     (segmenter_copy / "model.json").write_text(json.dumps(meta))
-    assert Segmenter.load(segmenter_copy).class_priors == {}
+    loaded = Segmenter.load(segmenter_copy)
+    assert loaded.class_priors == {} and loaded.main_weights == {}
 
 
 @pytest.mark.skipif(not (SHARED / "ccp" / "photos").is_dir(), reason="../shared/ccp is not beside the repository")
@@ -223,7 +276,7 @@ def test_region_prior_command_writes_the_counts_and_leaves_the_weights(segmenter
     from training.__main__ import main
 
     before = json.loads((segmenter_copy / "model.json").read_text())
-    del before["class_given_region"]
+    del before["class_given_region"], before["main_garment_weights"]
     (segmenter_copy / "model.json").write_text(json.dumps(before))
     assert (
         main(["region-prior", "--segmenter-dir", str(segmenter_copy), "--ccp", str(SHARED / "ccp"), "--limit", "12"])
@@ -231,7 +284,9 @@ def test_region_prior_command_writes_the_counts_and_leaves_the_weights(segmenter
     )
     after = json.loads((segmenter_copy / "model.json").read_text())
     field = after.pop("class_given_region")
+    main_weights = after.pop("main_garment_weights")
     assert after == before  # the weights' name and sha256 untouched
+    assert main_weights["photos"] <= 12 and set(main_weights["weights"]) == set(GARMENT_REGIONS)
     assert field["photos"] == 12 and field["command"].startswith("python -m training region-prior --segmenter-dir")
     total = sum(sum(row) for row in field["counts"].values())
     assert total >= 12  # every photo of a person gives a main garment, most of them items too
