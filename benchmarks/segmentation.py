@@ -17,7 +17,9 @@ The main-garment figure is a share of under 200 photos: its 95% interval (Wilson
 +-7 points at 50%. ``--per-photo FILE`` writes each photo's main-garment verdict as CSV; ``--compare FILE``
 sets this run against such a file from another run on the same photos, photo by photo (McNemar's exact
 test, and the mean change of the probability given to the true classes), which tells a real change from
-the spread of a small test set. Last line: key=value.
+the spread of a small test set. ``--background white`` (or ``gray``) puts each person on a plain
+background by the true mask, and ``--top-share 0.6`` keeps the top 60% of each photo: pictures of people
+as shops show them. Last line: key=value.
 """
 
 from __future__ import annotations
@@ -92,11 +94,38 @@ def compare(verdicts: dict[str, tuple[bool, float]], path: Path) -> None:
     )
 
 
+STUDIO_GRAY = {"white": 255, "gray": 200}
+
+
+def as_shot(rgb: np.ndarray, labels: np.ndarray, background: str, top_share: float):
+    """A CCP photo as a shop would show it: the person (every labelled pixel) on a plain ``background``
+    (``white``, ``gray``; ``street`` leaves the photo as it is), and only the top ``top_share`` of its
+    height (a three-quarter shot at 0.6), its labels cut the same way."""
+    import cv2
+
+    if background != "street":
+        person = cv2.GaussianBlur((labels > 0).astype(np.float32), (0, 0), 1.0)[..., None]
+        rgb = (rgb * person + STUDIO_GRAY[background] * (1 - person)).astype(np.uint8)
+    if top_share < 1:
+        keep = max(1, round(rgb.shape[0] * top_share))
+        rgb, labels = rgb[:keep], labels[:keep]
+    return rgb, labels
+
+
 def main() -> None:
     from benchmarks._models import add_model_options, load_classifier
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--ccp", type=Path, default=REPO.parent / "shared" / "ccp")
+    ap.add_argument(
+        "--background",
+        choices=("street", *STUDIO_GRAY),
+        default="street",
+        help="the photos as they are (street), or the person cut out onto plain white or gray, as shops show them",
+    )
+    ap.add_argument(
+        "--top-share", type=float, default=1.0, help="keep only this top part of each photo (0.6: a three-quarter shot)"
+    )
     ap.add_argument("--per-photo", type=Path, help="write each photo's main-garment verdict to this CSV")
     ap.add_argument("--compare", type=Path, help="a --per-photo CSV of another run to set this one against")
     add_model_options(ap)
@@ -126,7 +155,7 @@ def main() -> None:
     rows: list[tuple[str, str, float, float]] = []
     photos = find_ccp(args.ccp, held_out=True)
     for item in photos:
-        rgb, labels = read_pair(item)
+        rgb, labels = as_shot(*read_pair(item), args.background, args.top_share)
         small = work_picture(rgb)
         h, w = small.shape[:2]
         small_labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
