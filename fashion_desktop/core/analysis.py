@@ -180,7 +180,7 @@ def _blur_and_edges(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndar
     return blur, edges
 
 
-# One picture on its own (``analyze``: the window, the camera, the command line) has its blur and edges
+# One picture on its own (``analyze``: the window's picture, the camera, the self-test) has its blur and edges
 # measured on this thread while the calling one isolates the item: they share nothing but the decoded
 # picture, and OpenCV, NumPy and TensorFlow release the GIL. A folder run keeps one picture per thread.
 _SIDE_THREAD: ThreadPoolExecutor | None = None
