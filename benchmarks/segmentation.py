@@ -19,7 +19,9 @@ sets this run against such a file from another run on the same photos, photo by 
 test, and the mean change of the probability given to the true classes), which tells a real change from
 the spread of a small test set. ``--background white`` (or ``gray``) puts each person on a plain
 background by the true mask, and ``--top-share 0.6`` keeps the top 60% of each photo: pictures of people
-as shops show them. Last line: key=value.
+as shops show them. ``--average-with DIR`` (repeatable) averages other segmenters' probabilities with the
+first's, its weights and class counts fitted for the average on the training photos: what an ensemble
+would give. Last line: key=value.
 """
 
 from __future__ import annotations
@@ -112,6 +114,21 @@ def as_shot(rgb: np.ndarray, labels: np.ndarray, background: str, top_share: flo
     return rgb, labels
 
 
+def averaged(segmenter, others: list[Path], ccp: Path):
+    """``segmenter`` with its call replaced by the mean of its and ``others``' probabilities, its main-garment
+    weights and class counts fitted for that average on the CCP training photos as region-prior fits them."""
+    from fashion_desktop.core.segment import Segmenter, class_prior
+    from training import region_prior
+
+    calls = [segmenter._call, *(Segmenter.load(d)._call for d in others)]
+    segmenter._call = lambda x: sum(call(x) for call in calls) / len(calls)
+    class_field, weights_field = region_prior.count_classes_by_region(segmenter, ccp)
+    segmenter.main_weights = weights_field["weights"]
+    segmenter.class_priors = {r: class_prior(np.array(v)) for r, v in class_field["counts"].items()}
+    print(f"{len(calls)} segmenters averaged; main-garment weights {weights_field['weights']}")
+    return segmenter
+
+
 def main() -> None:
     from benchmarks._models import add_model_options, load_classifier
 
@@ -125,6 +142,13 @@ def main() -> None:
     )
     ap.add_argument(
         "--top-share", type=float, default=1.0, help="keep only this top part of each photo (0.6: a three-quarter shot)"
+    )
+    ap.add_argument(
+        "--average-with",
+        type=Path,
+        action="append",
+        default=[],
+        help="another segmenter folder whose probabilities are averaged with the first's (repeatable)",
     )
     ap.add_argument("--per-photo", type=Path, help="write each photo's main-garment verdict to this CSV")
     ap.add_argument("--compare", type=Path, help="a --per-photo CSV of another run to set this one against")
@@ -143,6 +167,8 @@ def main() -> None:
 
     clf = load_classifier(args)
     assert clf.segmenter is not None
+    if args.average_with:
+        averaged(clf.segmenter, args.average_with, args.ccp)
     names = label_names(args.ccp)
     table, classes_of = region_table(names), label_classes(names)
     cm = np.zeros((len(REGIONS), len(REGIONS)), np.int64)
