@@ -145,7 +145,10 @@ def _edge_steepness(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     a, b, c, d = gray[:-1, :-1], gray[:-1, 1:], gray[1:, :-1], gray[1:, 1:]
     gx = (b - a + d - c) * 0.5
     gy = (c - a + d - b) * 0.5
-    magnitude = cv2.magnitude(gx, gy)
+    # NumPy, not cv2.magnitude: OpenCV's gives a last-bit different answer when another thread is in
+    # OpenCV at the same time, and a last bit moves which pixels pass the tests below: one picture must
+    # get one score whichever thread measures it (analysis measures it beside item isolation).
+    magnitude = np.sqrt(gx * gx + gy * gy)
     contrast = cv2.dilate(gray, _WINDOW_KERNEL) - cv2.erode(gray, _WINDOW_KERNEL)
     contrast = contrast[:-1, :-1]
     ridge = _across_edge_maxima(magnitude, gx, gy)

@@ -215,3 +215,18 @@ def test_other_layouts_and_dtypes_give_the_same_verdict():
         assert report.score == pytest.approx(expected.score, rel=0.05)
     with pytest.raises(ValueError):
         measure_blur(np.zeros((10, 10, 2), np.uint8))
+
+
+def test_one_picture_gets_one_score_whichever_threads_measure_it():
+    """``analyze`` measures blur on a second thread while another is in OpenCV; cv2.magnitude gave a
+    last-bit different gradient then, and the score moved in its fourth digit (48.6929 / 48.6947 for the
+    outfit sample). The score must not depend on what else is running."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fashion_desktop.resources import resource_path
+
+    gray = cv2.cvtColor(cv2.imread(str(resource_path("samples", "people", "outfit.jpg"))), cv2.COLOR_BGR2GRAY)
+    alone = measure_blur(gray).score
+    with ThreadPoolExecutor(2) as pool:
+        scores = set(pool.map(lambda _: measure_blur(gray).score, range(60)))
+    assert scores == {alone}
