@@ -121,21 +121,30 @@ def given_region(probabilities: np.ndarray, prior: np.ndarray | None) -> np.ndar
     return (fused / fused.sum()).astype(np.float32)
 
 
+def _per_region(meta: dict, meta_path: Path, field_name: str, inner: str) -> dict:
+    """model.json's ``meta[field_name][inner]``: a value per garment region, unchecked but for its keys.
+    Absent field: {} (older segmenters). Raises ModelError when it is there but holds no such table."""
+    from fashion_desktop.core.model_files import FIX_HINT, ModelError
+
+    field = meta.get(field_name)
+    if field is None:
+        return {}
+    table = field.get(inner) if isinstance(field, dict) else None
+    if not isinstance(table, dict) or not table:
+        raise ModelError(f"{meta_path}: {field_name} has no {inner} per region. {FIX_HINT}")
+    for region in table:
+        if region not in GARMENT_REGIONS:
+            raise ModelError(f"{meta_path}: {field_name} names {region!r}, not a garment region. {FIX_HINT}")
+    return table
+
+
 def read_class_priors(meta: dict, meta_path: Path) -> dict[str, np.ndarray]:
     """model.json's ``class_given_region`` checked: a count per class and one for none of the ten, for
     garment regions only, finite and not negative. Absent: no priors (older segmenters)."""
     from fashion_desktop.core.model_files import FIX_HINT, ModelError
 
-    field = meta.get("class_given_region")
-    if field is None:
-        return {}
-    counts = field.get("counts") if isinstance(field, dict) else None
-    if not isinstance(counts, dict) or not counts:
-        raise ModelError(f"{meta_path}: class_given_region has no counts per region. {FIX_HINT}")
     priors = {}
-    for region, row in counts.items():
-        if region not in GARMENT_REGIONS:
-            raise ModelError(f"{meta_path}: class_given_region names {region!r}, not a garment region. {FIX_HINT}")
+    for region, row in _per_region(meta, meta_path, "class_given_region", "counts").items():
         values = np.asarray(row, np.float64) if isinstance(row, list) else np.zeros(0)
         if values.shape != (NUM_CLASSES + 1,) or not np.all(np.isfinite(values)) or (values < 0).any():
             raise ModelError(
@@ -151,16 +160,8 @@ def read_main_weights(meta: dict, meta_path: Path) -> dict[str, float]:
     area is multiplied when the main garment is chosen. Absent: every weight 1 (older segmenters)."""
     from fashion_desktop.core.model_files import FIX_HINT, ModelError
 
-    field = meta.get("main_garment_weights")
-    if field is None:
-        return {}
-    weights = field.get("weights") if isinstance(field, dict) else None
-    if not isinstance(weights, dict) or not weights:
-        raise ModelError(f"{meta_path}: main_garment_weights has no weights per region. {FIX_HINT}")
     out = {}
-    for region, value in weights.items():
-        if region not in GARMENT_REGIONS:
-            raise ModelError(f"{meta_path}: main_garment_weights names {region!r}, not a garment region. {FIX_HINT}")
+    for region, value in _per_region(meta, meta_path, "main_garment_weights", "weights").items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 100:
             raise ModelError(
                 f"{meta_path}: main_garment_weights[{region!r}] must be a number above 0 (and below 100); "
