@@ -71,7 +71,7 @@ class Engine:
             # One picture through the whole pipeline: OpenCV's first GrabCut and resize set up their tables.
             warm = np.zeros((256, 256, 3), np.uint8)
             cv2.circle(warm, (128, 128), 80, (200, 200, 200), -1)
-            analyze(warm, classifier)
+            analyze(warm, classifier, overlap=False)  # as requests will be analysed
         except ModelError as exc:
             self.state, self.error = "error", str(exc)
             return
