@@ -24,18 +24,19 @@ def _folder_of_copies(folder, sample_paths, n):
 def test_cancel_stops_a_long_batch(qtbot, window, sample_paths, tmp_path, monkeypatch):
     from fashion_desktop.core import analysis
 
-    analyze_files, cancelled = analysis.analyze_files, threading.Event()
+    analyze_files, waiting, cancelled = analysis.analyze_files, threading.Event(), threading.Event()
 
     def second_row_waits_for_cancel(*args, **kwargs):  # so the test does not race the batch, however fast
         for n, item in enumerate(analyze_files(*args, **kwargs)):
             if n == 1:
+                waiting.set()  # the worker is past the first row and its stop check: the second is under way
                 assert cancelled.wait(30)
             yield item
 
     monkeypatch.setattr(analysis, "analyze_files", second_row_waits_for_cancel)
     folder = _folder_of_copies(tmp_path / "many", sample_paths, 60)
     window.start_batch([folder], "many")
-    qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1, timeout=30_000)
+    qtbot.waitUntil(lambda: len(window.batch_panel.rows()) >= 1 and waiting.is_set(), timeout=30_000)
     window.batch_panel.cancel_button.click()
     cancelled.set()
     qtbot.waitUntil(lambda: not window.batch_panel.is_running(), timeout=30_000)
