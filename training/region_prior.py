@@ -27,7 +27,7 @@ import numpy as np
 from fashion_desktop.core import NUM_CLASSES
 from fashion_desktop.core.prepare import work_picture
 from fashion_desktop.core.segment import GARMENT_REGIONS, find_garments, outfit_items
-from training.ccp import find_ccp, label_classes, label_names, label_under, read_pair
+from training.ccp import find_ccp, label_classes, label_names, label_under, read_pair, region_table
 
 # Weights tried for each region's area when choosing the main garment: 0.5 to 2, in 29 even steps of log.
 WEIGHT_GRID = np.exp(np.linspace(-0.7, 0.7, 29))
@@ -37,8 +37,6 @@ WEIGHT_ROUNDS = 4  # coordinate-search passes over the six regions
 def _training_maps(segmenter, ccp_root: Path, limit: int | None):
     """For each CCP training photo: (its labels at the working size, the segmenter's region map, the true
     main garment's region or None)."""
-    from training.ccp import region_table
-
     names = label_names(ccp_root)
     table = region_table(names)
     photos = find_ccp(ccp_root, held_out=False)[:limit]
@@ -53,24 +51,26 @@ def _training_maps(segmenter, ccp_root: Path, limit: int | None):
             print(f"region prior: {n}/{len(photos)} photos ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
 
 
+def main_regions_right(shares: np.ndarray, truth: np.ndarray, weights: np.ndarray) -> int:
+    """On how many photos "the largest weighed area" is the true main garment's region (``fit_main_weights``
+    has the arguments)."""
+    weighed = np.where(shares > 0, shares * weights, -1.0)
+    return int((weighed.argmax(axis=1) == truth).sum()) if len(shares) else 0
+
+
 def fit_main_weights(shares: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Weights (GARMENT_REGIONS order) for the area of each region the segmenter finds that make "the largest
     weighed area" the true main garment's region on the most photos. ``shares``: (photos, regions) the
     share of each photo the segmenter gives each region (0: not found); ``truth``: the true main region's
     index. Coordinate search over WEIGHT_GRID, the weight nearest 1 on a tie: six numbers, not a model."""
     weights = np.ones(shares.shape[1])
-
-    def right(w: np.ndarray) -> int:
-        weighed = np.where(shares > 0, shares * w, -1.0)
-        return int((weighed.argmax(axis=1) == truth).sum())
-
     for _ in range(WEIGHT_ROUNDS):
         for i in range(len(weights)):
             scored = []
             for g in WEIGHT_GRID:
                 trial = weights.copy()
                 trial[i] = g
-                scored.append((right(trial), -abs(np.log(g)), g))
+                scored.append((main_regions_right(shares, truth, trial), -abs(np.log(g)), g))
             weights[i] = max(scored)[2]
     return weights
 
@@ -89,8 +89,8 @@ def count_classes_by_region(segmenter, ccp_root: Path, limit: int | None = None)
     truth = np.array([GARMENT_REGIONS.index(main) for _, main in fit], int)
     weights = fit_main_weights(shares, truth)
     by_region = dict(zip(GARMENT_REGIONS, (round(float(w), 3) for w in weights)))
-    before = int((np.where(shares > 0, shares, -1.0).argmax(axis=1) == truth).sum()) if len(fit) else 0
-    after = int((np.where(shares > 0, shares * weights, -1.0).argmax(axis=1) == truth).sum()) if len(fit) else 0
+    before = main_regions_right(shares, truth, np.ones(len(GARMENT_REGIONS)))
+    after = main_regions_right(shares, truth, weights)
     counts = {r: np.zeros(NUM_CLASSES + 1) for r in GARMENT_REGIONS}
     for labels, regions, _ in maps:
         seg = find_garments(regions, by_region)
