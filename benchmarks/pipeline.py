@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/pipeline.py [--threads 1]``. Last line: key=value figures.
 ``--threads N`` gives OpenCV and TensorFlow N threads each, and folder runs N worker threads (decode-only
 is measured on N threads too, so the ratio compares like with like). End to end is ``analyze`` as the
-window, the camera and the command line call it, blur and edges on a second thread beside isolation
+window's picture and the camera call it, blur and edges on a second thread beside isolation
 (``end_to_end_ms``, ``person_end_to_end_ms``), and on one thread as the web server calls it (``*_serial_ms``).
 """
 

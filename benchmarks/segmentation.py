@@ -177,8 +177,8 @@ def main() -> None:
     found, item_right = [], []
     per_class_item: dict[str, list[bool]] = defaultdict(list)
     seg_ms = []
-    # photo, main right ("1", "0", "" for none of the ten), the probability of its true classes, box IoU
-    rows: list[tuple[str, str, float, float]] = []
+    # photo, main right (None: none of the ten), the probability of its true classes, box IoU
+    rows: list[tuple[str, bool | None, float, float]] = []
     photos = find_ccp(args.ccp, held_out=True)
     for item in photos:
         rgb, labels = as_shot(*read_pair(item), args.background, args.top_share)
@@ -207,13 +207,13 @@ def main() -> None:
         main_iou.append(box_iou(app_box, true_main.box))
         if not main_classes:
             main_unknown += 1
-            rows.append((item.photo.name, "", float("nan"), main_iou[-1]))
+            rows.append((item.photo.name, None, float("nan"), main_iou[-1]))
         else:
             ok = a.prediction.index in main_classes
             main_right.append(ok)
             per_class_main[" / ".join(CLASS_NAMES[c] for c in main_classes)].append(ok)
             true_prob = float(sum(a.prediction.probabilities[c] for c in main_classes))
-            rows.append((item.photo.name, str(int(ok)), true_prob, main_iou[-1]))
+            rows.append((item.photo.name, ok, true_prob, main_iou[-1]))
 
         sx, sy = w / rgb.shape[1], h / rgb.shape[0]
         reported = [(app_box, a.prediction.index)] + [
@@ -249,9 +249,12 @@ def main() -> None:
         with open(args.per_photo, "w", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(["photo", "main_right", "main_true_prob", "main_box_iou"])
-            out.writerows((p, r, "" if r == "" else f"{q:.4f}", f"{iou:.4f}") for p, r, q, iou in rows)
+            out.writerows(
+                (p, "" if ok is None else int(ok), "" if ok is None else f"{q:.4f}", f"{iou:.4f}")
+                for p, ok, q, iou in rows
+            )
     if args.compare:
-        compare({p: (r == "1", q) for p, r, q, _ in rows if r != ""}, args.compare)
+        compare({p: (ok, q) for p, ok, q, _ in rows if ok is not None}, args.compare)
     print(
         f"outfit items (of the ten, >= {100 * ITEM_SHARE:.0f}% of the picture): recall {100 * np.mean(found):.1f}%"
         f" of {len(found)}, class right {100 * np.mean(item_right):.1f}% of those found"
