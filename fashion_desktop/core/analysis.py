@@ -23,6 +23,7 @@ from fashion_desktop.core.prepare import (
     colour_input,
     detail_picture,
     foreground_mask,
+    foreground_mask_unless,
     garment_input,
     is_fashion_mnist_style,
     item_input,
@@ -131,14 +132,18 @@ class _Judges:
         return cls(classifier.segmenter, classifier.for_photos().colour, classifier.for_photos(worn=True).colour)
 
 
-def _isolate(rgb: np.ndarray, judges: _Judges, timings: dict) -> _Isolated:
+def _isolate(
+    rgb: np.ndarray, judges: _Judges, timings: dict, small: np.ndarray | None = None, measures: _Measures | None = None
+) -> _Isolated:
     """The main item and the outfit's others. With a segmenter, a picture of a person is judged by its
     main garment (and the others are items); any other picture goes through GrabCut as before. Photo
-    items are cut in colour from the picture at DETAIL_SIZE when a colour model judges them."""
+    items are cut in colour from the picture at DETAIL_SIZE when a colour model judges them. ``small``:
+    the working picture when it is made already; ``measures``: the side thread's work, with GrabCut of
+    ``small`` when it was started there."""
     if is_fashion_mnist_style(rgb):
         return _Isolated(to_model_input(rgb), None, None, ())
     segmenter = judges.segmenter
-    small = work_picture(rgb)
+    small = work_picture(rgb) if small is None else small
     seg: Segmentation | None = None
     if segmenter is not None:
         t = time.perf_counter()
@@ -146,10 +151,17 @@ def _isolate(rgb: np.ndarray, judges: _Judges, timings: dict) -> _Isolated:
         timings["segment"] = (time.perf_counter() - t) * 1e3
     main = seg.main if seg is not None else None
     if main is None:
-        mask = foreground_mask(small)
+        if measures is not None and measures.grabcut is not None:
+            measures.take_back()  # blur and edges here, while the side thread finishes GrabCut
+            mask = measures.grabcut.result()
+            assert mask is not None  # only a person stops it
+        else:
+            mask = foreground_mask(small)
         item = colour_input(detail_picture(rgb), mask) if judges.colour else item_input(small, mask)
         return _Isolated(item, mask, None, ())
     assert seg is not None
+    if measures is not None:
+        measures.drop_grabcut()
     cut = colour_input if judges.colour_worn else garment_input
     detail = detail_picture(rgb)  # made once: every garment is cut from it
     sy, sx = rgb.shape[0] / small.shape[0], rgb.shape[1] / small.shape[1]
@@ -180,9 +192,10 @@ def _blur_and_edges(rgb: np.ndarray, timings: dict) -> tuple[BlurReport, np.ndar
     return blur, edges
 
 
-# One picture on its own (``analyze``: the window's picture, the camera, the self-test) has its blur and edges
-# measured on this thread while the calling one isolates the item: they share nothing but the decoded
-# picture, and OpenCV, NumPy and TensorFlow release the GIL. A folder run keeps one picture per thread.
+# One picture on its own (``analyze``: the window's picture, the camera, the self-test) has its GrabCut started
+# and its blur and edges measured on this thread while the calling one looks for a person, isolates the item
+# and calls the model (``_Measures``): they share nothing but the picture, and OpenCV, NumPy and TensorFlow
+# release the GIL. A folder run keeps one picture per thread.
 _SIDE_THREAD: ThreadPoolExecutor | None = None
 _SIDE_LOCK = threading.Lock()
 SIDE_THREAD_MIN_PIXELS = 256 * 256  # below this, handing work to the other thread costs more than it saves
@@ -192,29 +205,73 @@ def _side_thread() -> ThreadPoolExecutor:
     global _SIDE_THREAD
     with _SIDE_LOCK:
         if _SIDE_THREAD is None:
-            _SIDE_THREAD = ThreadPoolExecutor(1, thread_name_prefix="blur-edges")
+            _SIDE_THREAD = ThreadPoolExecutor(1, thread_name_prefix="analysis-side")
         return _SIDE_THREAD
 
 
-def _features(
-    rgb: np.ndarray, timings: dict, judges: _Judges, overlap: bool = False
-) -> tuple[BlurReport, np.ndarray, _Isolated]:
-    """Blur, edges and the isolated item; with ``overlap`` (and a picture big enough for it to pay) the first
-    two on the side thread while this one isolates."""
-    side: dict[str, float] = {}
+class _Measures:
+    """A picture's blur and edges: measured at once, or handed to the side thread (``pool``) and waited for
+    only when they are needed (after the model call).
+
+    ``grabcut_of``: a working picture that may be a flat-lay. Its GrabCut is handed to the side thread
+    first, to run while this thread's segmenter looks for a person; it is used when none is found and
+    stopped at its next step (``drop_grabcut``) when one is. Blur and edges queue behind it, and this
+    thread takes them back (``take_back``) whenever it would otherwise wait for the side thread."""
+
+    def __init__(self, rgb: np.ndarray, timings: dict, pool: ThreadPoolExecutor | None = None, grabcut_of=None):
+        self._rgb, self._timings = rgb, timings  # the side thread writes its stages' times into ``timings``
+        self.grabcut: Future | None = None
+        self._pending: Future | None = None
+        self._value: tuple[BlurReport, np.ndarray] | None = None
+        self.here_ms = 0.0  # time this thread spent on them when it took them back
+        self._drop = threading.Event()
+        if pool is None:
+            self._value = _blur_and_edges(rgb, timings)
+            return
+        if grabcut_of is not None:
+            self.grabcut = pool.submit(foreground_mask_unless, grabcut_of, self._drop)
+        self._pending = pool.submit(_blur_and_edges, rgb, timings)
+
+    def drop_grabcut(self) -> None:
+        """The picture shows a person: GrabCut's mask is not needed."""
+        self._drop.set()
+        self.grabcut = None
+
+    def take_back(self) -> None:
+        """Measure blur and edges on this thread now if the side thread has not started them."""
+        if self._pending is not None and self._pending.cancel():
+            self._pending = None
+            t = time.perf_counter()
+            self._value = _blur_and_edges(self._rgb, self._timings)
+            self.here_ms = (time.perf_counter() - t) * 1e3
+
+    def result(self) -> tuple[BlurReport, np.ndarray]:
+        self.take_back()
+        if self._pending is not None:
+            self._value, self._pending = self._pending.result(), None
+        assert self._value is not None
+        return self._value
+
+
+def _features(rgb: np.ndarray, timings: dict, judges: _Judges, overlap: bool = False) -> tuple[_Measures, _Isolated]:
+    """Blur and edges, and the isolated item; with ``overlap`` (and a picture big enough for it to pay) the
+    first two on the side thread while this one isolates (``_Measures``)."""
     if overlap and rgb.shape[0] * rgb.shape[1] >= SIDE_THREAD_MIN_PIXELS and (os.cpu_count() or 1) > 1:
-        future = _side_thread().submit(_blur_and_edges, rgb, side)
+        small = work_picture(rgb)  # a picture this big is never a dataset-style item
+        maybe_flat = small if judges.segmenter is not None else None  # without one, GrabCut runs here anyway
+        measures = _Measures(rgb, timings, _side_thread(), maybe_flat)
         t = time.perf_counter()
         try:
-            isolated = _isolate(rgb, judges, timings)
-        finally:
-            blur, edges = future.result()  # waited for even when isolation failed: it reads ``rgb``
+            isolated = _isolate(rgb, judges, timings, small, measures)
+        except BaseException:
+            measures.result()  # waited for even when isolation failed: it reads ``rgb``
+            raise
     else:
-        blur, edges = _blur_and_edges(rgb, side)
+        measures = _Measures(rgb, timings)
         t = time.perf_counter()
         isolated = _isolate(rgb, judges, timings)
-    timings.update(side, prepare=(time.perf_counter() - t) * 1e3 - timings.get("segment", 0.0))
-    return blur, edges, isolated
+    timings["prepare"] = (time.perf_counter() - t) * 1e3 - timings.get("segment", 0.0) - measures.here_ms
+    return measures, isolated
 
 
 PICTURES_PER_MODEL_CALL = 32  # in folder runs: amortises the call without holding many photos
@@ -227,10 +284,17 @@ class _Staged:
     rgb: np.ndarray
     source: str | None
     timings: dict
-    blur: BlurReport
-    edges: np.ndarray
+    measures: _Measures
     isolated: _Isolated
     featureless: bool
+
+    @property
+    def blur(self) -> BlurReport:
+        return self.measures.result()[0]
+
+    @property
+    def edges(self) -> np.ndarray:
+        return self.measures.result()[1]
 
     @property
     def model_input(self) -> np.ndarray:
@@ -253,8 +317,8 @@ class _Staged:
 def _stage(image, judges: _Judges = _Judges(), overlap: bool = False) -> _Staged:
     timings: dict[str, float] = {}
     rgb, source = _decode(image, timings)
-    blur, edges, isolated = _features(rgb, timings, judges, overlap)
-    return _Staged(rgb, source, timings, blur, edges, isolated, is_featureless(rgb, isolated.model_input))
+    measures, isolated = _features(rgb, timings, judges, overlap)
+    return _Staged(rgb, source, timings, measures, isolated, is_featureless(rgb, isolated.model_input))
 
 
 def _try_stage(image, judges: _Judges) -> _Staged | Exception:
@@ -303,6 +367,7 @@ def _classify_with(staged: list[_Staged], classifier: Classifier, priors: dict[s
     per_item = (time.perf_counter() - t) * 1e3 / len(staged)
     out = []
     for s in staged:
+        s.measures.result()  # blur and edges, when the side thread measured them beside the model call too
         timings = {**s.timings, "classify": per_item}
         p = next(probs)
         known = classifier.judge_known(p)

@@ -8,6 +8,8 @@ backgrounds, so what the model sees at run time looks like what it learned from.
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -89,6 +91,14 @@ def foreground_mask(rgb_small: np.ndarray, iterations: int = GRABCUT_ITERATIONS)
     as probable background and the rest as probable foreground, so GrabCut begins from a good guess
     on plain backgrounds and can still learn a patterned floor or bed cover from the border.
     """
+    mask = foreground_mask_unless(rgb_small, threading.Event(), iterations)  # an event nobody sets
+    assert mask is not None
+    return mask
+
+
+def grabcut_seed(rgb_small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GrabCut's starting mask for ``foreground_mask`` (GC_* values), and the rough item mask (bool) it was
+    made from: pixels farther from the border's colour than the border's own spread."""
     h, w = rgb_small.shape[:2]
     lab = cv2.cvtColor(rgb_small, cv2.COLOR_RGB2LAB).astype(np.float32)
     border = _border_pixels(lab)
@@ -98,16 +108,30 @@ def foreground_mask(rgb_small: np.ndarray, iterations: int = GRABCUT_ITERATIONS)
     seed = np.where(dist > noise, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
     b = max(1, int(min(h, w) * 0.03))
     seed[:b], seed[-b:], seed[:, :b], seed[:, -b:] = cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD
-    if (seed == cv2.GC_PR_FGD).sum() < 16 or min(h, w) < 12:
-        return _main_component((dist > noise).astype(np.uint8) * 255)
+    return seed, dist > noise
+
+
+def foreground_mask_unless(
+    rgb_small: np.ndarray, stop: threading.Event, iterations: int = GRABCUT_ITERATIONS
+) -> np.ndarray | None:
+    """``foreground_mask``, abandoned (None) when ``stop`` is set between GrabCut's steps (its start and each
+    iteration, a few ms each): the analysis that started it early has found a person in the picture."""
+    seed, rough = grabcut_seed(rgb_small)
+    if (seed == cv2.GC_PR_FGD).sum() < 16 or min(rgb_small.shape[:2]) < 12:
+        return _main_component(rough.astype(np.uint8) * 255)
     models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     # GrabCut starts its colour models from k-means on OpenCV's per-thread RNG; seeding it makes one
     # picture always give one model input (in any thread: the GUI worker, the CLI, the tests).
     cv2.setRNGSeed(0)
+    bgr = rgb_small[..., ::-1].copy()
     try:
-        cv2.grabCut(  # type: ignore[call-overload]  # OpenCV's stubs do not take None for the unused rectangle
-            rgb_small[..., ::-1].copy(), seed, None, *models, iterations, cv2.GC_INIT_WITH_MASK
-        )
+        # Its start (colour models from the seed) and each iteration as calls of their own: the same mask as one
+        # call of ``iterations`` (on 287 photos, and in tests/unit/test_prepare_edges.py), and places to stop.
+        for step in range(iterations + 1):
+            if stop.is_set():
+                return None
+            mode = cv2.GC_EVAL if step else cv2.GC_INIT_WITH_MASK
+            cv2.grabCut(bgr, seed, None, *models, 1 if step else 0, mode)  # type: ignore[call-overload]  # OpenCV's stubs do not take None for the unused rectangle
     except cv2.error:  # a degenerate colour model (e.g. a two-colour picture); the seed is a fair answer
         pass
     mask = np.where((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)

@@ -86,6 +86,32 @@ def test_realworld_sample_runs_end_to_end(classifier):
     assert all(r.model_input.max() > 0 for r in results)  # an item was found in every photo
 
 
+def test_a_flat_lays_grabcut_runs_beside_the_segmenter_and_a_persons_is_stopped(classifier):
+    """Beside isolation, the side thread starts GrabCut of the working picture while the segmenter looks
+    for a person: a flat-lay's mask is that GrabCut's, exactly as on one thread; when the segmenter finds a
+    person, GrabCut is told to stop and the person's garments are judged without it."""
+    import threading
+
+    from fashion_desktop.core.analysis import _features, _Judges
+    from fashion_desktop.core.images import load_image
+    from fashion_desktop.core.prepare import foreground_mask, work_picture
+
+    judges = _Judges.of(classifier)
+    flat = load_image(SAMPLES / "tshirt.jpg")
+    measures, isolated = _features(flat, {}, judges, overlap=True)
+    assert measures.grabcut is not None and measures.grabcut.done()
+    assert isolated.region is None
+    np.testing.assert_array_equal(isolated.mask, foreground_mask(work_picture(flat)))
+    measures.result()
+
+    person = load_image(SAMPLES / "people" / "outfit.jpg")
+    measures, isolated = _features(person, {}, judges, overlap=True)
+    assert isolated.region is not None and isolated.items
+    assert measures.grabcut is None  # dropped: nobody waits for it
+    assert isinstance(measures._drop, threading.Event) and measures._drop.is_set()
+    measures.result()
+
+
 def test_a_picture_alone_equals_it_in_a_folder_run(classifier):
     """``analyze`` measures blur and edges on a second thread while it isolates the item; a folder run
     does all of it on one thread per picture. Both give the same blur, edges, items and prediction, and

@@ -117,3 +117,33 @@ def test_one_edge_layer_for_the_window_the_camera_and_the_web_page():
     out = render_overlay(img, edges, opacity=1.0)
     assert tuple(out[1, 0]) == EDGE_COLOUR and (out[0] == 100).all()
     assert 100 < out[2, 0, 1] < 255  # the faded line is blended, as the window paints it
+
+
+def test_grabcut_in_steps_gives_the_one_calls_mask_and_stops_when_told():
+    """``foreground_mask_unless`` runs GrabCut's start and each iteration as calls of their own so that an
+    analysis can stop it; the mask is the one a single call of all the iterations gives."""
+    import threading
+
+    from fashion_desktop.core.prepare import (
+        GRABCUT_ITERATIONS,
+        _main_component,
+        foreground_mask,
+        foreground_mask_unless,
+        grabcut_seed,
+        work_picture,
+    )
+
+    for name in ("tshirt.jpg", "trouser.jpg", "sneaker.jpg", "dress.jpg"):
+        small = work_picture(load_image(REPO / "resources" / "samples" / name))
+        mask = foreground_mask(small)
+        np.testing.assert_array_equal(foreground_mask_unless(small, threading.Event()), mask)
+        # The same seed through one grabCut call, as foreground_mask made it before it ran in steps.
+        seed, _ = grabcut_seed(small)
+        models = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(0)
+        cv2.grabCut(small[..., ::-1].copy(), seed, None, *models, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
+        one_call = np.where((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+        np.testing.assert_array_equal(_main_component(one_call), mask)
+        stop = threading.Event()
+        stop.set()
+        assert foreground_mask_unless(small, stop) is None
