@@ -11,7 +11,7 @@ from pathlib import Path
 from training.data import DataError
 from training.train import DEFAULT_OUT, TrainConfig
 
-SUBCOMMANDS = ("train", "evaluate", "imbalance", "segmenter", "region-prior", "colour")
+SUBCOMMANDS = ("train", "evaluate", "imbalance", "segmenter", "region-prior", "colour", "recalibrate")
 
 
 def _classes(text: str) -> list[int]:
@@ -130,6 +130,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--segmenter-dir", type=Path, default=SEGMENTER_OUT, help=f"(default {SEGMENTER_OUT})")
     r.add_argument("--ccp", type=Path, default=Path(s.ccp), help=f"the CCP folder (default {s.ccp})")
     r.add_argument("--limit", type=int, help="count on this many training photos only (quick runs, tests)")
+    q = sub.add_parser(
+        "recalibrate",
+        help="set an installed classifier's known threshold again by the current rule, on its held-out photos "
+        "(weights unchanged; model.json's threshold and photo figures rewritten)",
+    )
+    q.add_argument("--model-dir", type=Path, required=True, help="e.g. resources/photo_model")
     from training.colour import DEFAULT_OUT as COLOUR_OUT
     from training.colour import ColourConfig
 
@@ -170,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "train")
     args = parser().parse_args(argv)
     command = "python -m training " + shlex.join(argv)
-    out = args.segmenter_dir if args.command == "region-prior" else None if args.command == "evaluate" else args.out
+    out = {"region-prior": getattr(args, "segmenter_dir", None), "recalibrate": getattr(args, "model_dir", None)}.get(
+        args.command, None if args.command == "evaluate" else getattr(args, "out", None)
+    )
     before = _folder_state(out)
     try:
         if args.command == "evaluate":
@@ -187,6 +195,18 @@ def main(argv: list[str] | None = None) -> int:
 
             field = region_prior.run(args.segmenter_dir, args.ccp, command, args.limit)
             print(json.dumps(field["counts"]))
+            return 0
+        if args.command == "recalibrate":
+            from training import recalibrate
+
+            meta = recalibrate.run(args.model_dir, command)
+            rp = meta["metrics"]["real_photos"]
+            print(
+                f"known threshold {meta['recalibrated']['previous_threshold']:.6f} -> {meta['known_threshold']:.6f}; "
+                f"known photos judged unknown {rp['known_judged_unknown']:.4f} "
+                f"(cross-fitted {rp['known_judged_unknown_cross_fitted']:.4f}), unknown items caught "
+                f"{rp['unknown_detected']:.4f} (cross-fitted {rp['unknown_detected_cross_fitted']:.4f})"
+            )
             return 0
         if args.command == "colour":
             from training.colour import ColourConfig
