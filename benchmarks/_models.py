@@ -1,4 +1,5 @@
-"""Not a benchmark: the model options the accuracy benchmarks share, and the classifier they load.
+"""Not a benchmark: the model options the accuracy benchmarks share, the classifier they load, and the CPU
+threads the timing benchmarks give OpenCV and TensorFlow.
 
 ``--model-dir``, ``--photo-model-dir``, ``--worn-model-dir`` and ``--segmenter-dir`` pick the networks to
 measure (the bundled ones by default), so two can be compared side by side on the same pictures.
@@ -7,7 +8,20 @@ measure (the bundled ones by default), so two can be compared side by side on th
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+
+def use_threads(n: int) -> None:
+    """OpenCV and TensorFlow on ``n`` CPU threads each; call before anything else imports TensorFlow."""
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    import cv2
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(n)
+    tf.config.threading.set_inter_op_parallelism_threads(n)
+    cv2.setNumThreads(n)
 
 
 def add_model_options(ap: argparse.ArgumentParser) -> None:

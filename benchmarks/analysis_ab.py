@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import statistics
 import subprocess
 import sys
@@ -46,15 +45,11 @@ def main() -> None:
     ap.add_argument("--blocks", type=int, default=15, help="blocks of 10 timed calls per version and picture")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads for OpenCV and TensorFlow (default 1)")
     args = ap.parse_args()
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    from benchmarks._models import use_threads
+
+    use_threads(args.threads)
     import cv2
     import numpy as np
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    cv2.setNumThreads(args.threads)
 
     import fashion_desktop.core.analysis as this
     from fashion_desktop.core.classifier import Classifier

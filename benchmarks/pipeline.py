@@ -10,7 +10,6 @@ window's picture and the camera call it, blur and edges on a second thread besid
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -36,14 +35,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads for OpenCV and TensorFlow (default 1)")
     ap.add_argument("--repeat", type=int, default=30)
     args = ap.parse_args()
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)
-    import cv2
-    import tensorflow as tf
+    from benchmarks._models import use_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    cv2.setNumThreads(args.threads)
+    use_threads(args.threads)
+    import cv2
 
     from fashion_desktop.core.analysis import analyze, analyze_files
     from fashion_desktop.core.blur import measure_blur

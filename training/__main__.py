@@ -150,6 +150,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--photo-variants", type=int, default=k.photo_variants, help="re-takes of each photo")
     c.add_argument("--ccp-variants", type=int, default=k.ccp_variants, help="re-takes of each CCP garment")
     c.add_argument(
+        "--ccp-segmented",
+        metavar="SEGMENTER_DIR",
+        help="also train on the garments this segmenter finds on the CCP training photos, cut as the app cuts them",
+    )
+    c.add_argument(
         "--fashion-mnist-per-class",
         type=int,
         default=k.fashion_mnist_per_class,

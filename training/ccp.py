@@ -178,21 +178,91 @@ def _crops_of_one(args) -> list[tuple[tuple[int, ...], list[np.ndarray]]]:
     for g in true_garments(small_labels, names, table):
         if g.share < CROP_MIN_SHARE:
             continue
-        mask = g.mask.astype(np.uint8) * 255
-        versions = [cut(photo, mask)]
-        for _ in range(variants):
-            img = np.clip(photo.astype(np.float32) * rng.uniform(0.8, 1.2, 3) + rng.uniform(-20, 20), 0, 255)
-            m = mask
-            r = rng.integers(-1, 2)
-            if r:
-                kernel = np.ones((3, 3), np.uint8)
-                m = cv2.dilate(m, kernel) if r > 0 else cv2.erode(m, kernel)
-            img = img.astype(np.uint8)
-            if rng.random() < 0.5:
-                img, m = img[:, ::-1].copy(), m[:, ::-1].copy()
-            versions.append(cut(img, m))
-        out.append((g.classes, versions))
+        out.append((g.classes, _versions(photo, g.mask.astype(np.uint8) * 255, cut, variants, rng)))
     return out
+
+
+def _versions(photo: np.ndarray, mask: np.ndarray, cut, variants: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """``cut(photo, mask)``, then ``variants`` re-takes: exposure, colour, mirror, a mask a pixel wider or
+    narrower, as a segmenter's would be."""
+    versions = [cut(photo, mask)]
+    for _ in range(variants):
+        img = np.clip(photo.astype(np.float32) * rng.uniform(0.8, 1.2, 3) + rng.uniform(-20, 20), 0, 255)
+        m = mask
+        r = rng.integers(-1, 2)
+        if r:
+            kernel = np.ones((3, 3), np.uint8)
+            m = cv2.dilate(m, kernel) if r > 0 else cv2.erode(m, kernel)
+        img = img.astype(np.uint8)
+        if rng.random() < 0.5:
+            img, m = img[:, ::-1].copy(), m[:, ::-1].copy()
+        versions.append(cut(img, m))
+    return versions
+
+
+def _cached(cache: Path) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    data = np.load(cache)
+    return data["inputs"], [tuple(int(c) for c in np.flatnonzero(row)) for row in data["targets"]]
+
+
+def _stacked(garments: list, cache: Path | None) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """(classes, versions) per garment -> (inputs, classes), kept in ``cache`` when given."""
+    inputs = np.stack([np.stack(v) for _, v in garments])
+    classes = [c for c, _ in garments]
+    if cache:
+        targets = np.zeros((len(classes), 10), np.uint8)
+        for i, c in enumerate(classes):
+            targets[i, list(c)] = 1
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, inputs=inputs, targets=targets)
+    return inputs, classes
+
+
+def segmented_garment_crops(
+    root: str | os.PathLike,
+    segmenter_dir: str | os.PathLike,
+    variants: int,
+    seed: int,
+    cache_dir: Path | None = None,
+    limit: int | None = None,
+) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """(n, 1 + variants, 64, 64, 3) colour inputs of the garments a segmenter finds on the CCP *training*
+    photos, cut as the app cuts them (the main garment chosen with the segmenter's weights, and the outfit's
+    items; ``colour_input`` from the picture at DETAIL_SIZE), and the classes each one's true mask gives it
+    (() where it fell on skin, background or a label of none of the ten). What the worn-garment model is
+    shown in the app, rather than ``garment_crops``' true masks: fragments, merged regions and all.
+    ``limit``: the first photos only (tests)."""
+    from fashion_desktop.core.prepare import PREPROCESSING_VERSION, colour_input, detail_picture, work_picture
+    from fashion_desktop.core.segment import Segmenter, outfit_items
+    from training.install import sha256_file
+
+    segmenter = Segmenter.load(Path(segmenter_dir))
+    meta = Path(segmenter_dir) / "model.json"
+    root = Path(root)
+    items = find_ccp(root, held_out=False)[:limit]
+    names = label_names(root)
+    classes_of = label_classes(names)
+    key = hashlib.sha1(
+        f"ccp-segmented:{PREPROCESSING_VERSION}:{sha256_file(meta)}:{variants}:{seed}:".encode()
+        + "\n".join(str(i.photo) for i in items).encode()
+    ).hexdigest()[:16]
+    cache = (cache_dir / f"ccp-segmented-{key}.npz") if cache_dir else None
+    if cache and cache.exists():
+        return _cached(cache)
+    rng = np.random.default_rng(seed)
+    garments = []
+    for item in items:
+        rgb, labels = read_pair(item)
+        small = work_picture(rgb)
+        small_labels = cv2.resize(labels, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+        seg = segmenter.segment(small)
+        if seg.main is None:  # no person found: the app would judge it as a flat-lay
+            continue
+        detail = detail_picture(rgb)
+        for g in (seg.main, *outfit_items(seg)):
+            classes = classes_of[label_under(small_labels, g.mask, len(names))]
+            garments.append((classes, _versions(detail, g.mask, colour_input, variants, rng)))
+    return _stacked(garments, cache)
 
 
 def garment_crops(
@@ -220,18 +290,9 @@ def garment_crops(
     ).hexdigest()[:16]
     cache = (cache_dir / f"ccp-{key}.npz") if cache_dir else None
     if cache and cache.exists():
-        data = np.load(cache)
-        return data["inputs"], [tuple(int(c) for c in np.flatnonzero(row)) for row in data["targets"]]
+        return _cached(cache)
     jobs = [(item, names, variants, seed * 100_003 + i, colour) for i, item in enumerate(items)]
     with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         per_photo = list(pool.map(_crops_of_one, jobs, chunksize=8))
     garments = [g for photo in per_photo for g in photo]
-    inputs = np.stack([np.stack(v) for _, v in garments])
-    classes = [c for c, _ in garments]
-    if cache:
-        targets = np.zeros((len(classes), 10), np.uint8)
-        for i, c in enumerate(classes):
-            targets[i, list(c)] = 1
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, inputs=inputs, targets=targets)
-    return inputs, classes
+    return _stacked(garments, cache)

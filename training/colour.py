@@ -47,6 +47,9 @@ class ColourConfig:
     learning_rate: float = 2e-3
     photo_variants: int = 2  # re-takes of each photo (crop, rotation, exposure), each isolated again
     ccp_variants: int = 2
+    # A segmenter folder: the garments it finds on the CCP training photos, cut as the app cuts them, are
+    # trained on too (``ccp.segmented_garment_crops``), with ``ccp_variants`` re-takes each.
+    ccp_segmented: str | None = None
     fashion_mnist_per_class: int = 600  # drawn afresh every epoch from the training part
     blur_prob: float = 0.35
     shoe_turn_prob: float = 0.0  # shoes photographed from above lie any way up: turn them by 90, 180, 270
@@ -81,6 +84,13 @@ def real_items(cfg: ColourConfig, held_out: bool, variants: tuple[int, int]):
         xs.append(crops)
         ys.append(multi_hot(classes))
         sources += ["ccp"] * len(classes)
+    if cfg.ccp and cfg.ccp_segmented and not held_out:
+        from training.ccp import segmented_garment_crops
+
+        crops, classes = segmented_garment_crops(cfg.ccp, cfg.ccp_segmented, variants[1], cfg.seed, train.CACHE_DIR)
+        xs.append(crops)
+        ys.append(multi_hot(classes))
+        sources += ["ccp-segmented"] * len(classes)
     versions = min(x.shape[1] for x in xs)
     return np.concatenate([x[:, :versions] for x in xs]), np.concatenate(ys), sources
 

@@ -304,3 +304,27 @@ def test_the_segmenter_can_have_more_blocks_at_its_bottom_with_the_same_input_an
     assert plain.output_shape == deeper.output_shape == (None, SIDE, SIDE, len(REGIONS))
     convs = [sum(isinstance(layer, Conv2D) for layer in m.layers) for m in (plain, deeper)]
     assert convs[1] == convs[0] + 2
+
+
+@pytest.mark.skipif(not (SHARED / "ccp" / "photos").is_dir(), reason="../shared/ccp is not beside the repository")
+def test_segmented_garment_crops_are_what_the_app_shows_the_worn_model(tmp_path):
+    """``--ccp-segmented`` training items: the garments the segmenter finds on CCP training photos, cut as
+    the app cuts them (the first version of each is the app's own model input for that garment), labelled
+    by the true mask under them; never a held-out photo."""
+    from fashion_desktop.core.classifier import Classifier
+    from training.ccp import find_ccp, segmented_garment_crops
+
+    crops, classes = segmented_garment_crops(SHARED / "ccp", segmenter_dir(), 2, 0, tmp_path, limit=4)
+    assert crops.shape[1:] == (3, 64, 64, 3) and crops.dtype == np.uint8 and len(classes) == len(crops)
+    assert all(set(c) <= set(range(10)) for c in classes) and any(classes)
+    clf = Classifier.load()
+    expected = []
+    for item in find_ccp(SHARED / "ccp", held_out=False)[:4]:
+        a = analyze(item.photo, clf)
+        if a.region is not None:
+            expected += [a.model_input, *(i.model_input for i in a.items)]
+    assert len(expected) == len(crops)
+    for want, got in zip(expected, crops[:, 0]):
+        np.testing.assert_array_equal(got, want)
+    again, _ = segmented_garment_crops(SHARED / "ccp", segmenter_dir(), 2, 0, tmp_path, limit=4)  # from its cache
+    np.testing.assert_array_equal(again, crops)
