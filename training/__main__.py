@@ -181,9 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "train")
     args = parser().parse_args(argv)
     command = "python -m training " + shlex.join(argv)
-    out = {"region-prior": getattr(args, "segmenter_dir", None), "recalibrate": getattr(args, "model_dir", None)}.get(
-        args.command, None if args.command == "evaluate" else getattr(args, "out", None)
-    )
+    # The folder the command writes into (evaluate writes none): each command has one of these options.
+    out = next((getattr(args, a) for a in ("out", "segmenter_dir", "model_dir") if hasattr(args, a)), None)
     before = _folder_state(out)
     try:
         if args.command == "evaluate":

@@ -236,7 +236,6 @@ def segmented_garment_crops(
     from fashion_desktop.core.segment import Segmenter, outfit_items
     from training.install import sha256_file
 
-    segmenter = Segmenter.load(Path(segmenter_dir))
     meta = Path(segmenter_dir) / "model.json"
     root = Path(root)
     items = find_ccp(root, held_out=False)[:limit]
@@ -249,6 +248,7 @@ def segmented_garment_crops(
     cache = (cache_dir / f"ccp-segmented-{key}.npz") if cache_dir else None
     if cache and cache.exists():
         return _cached(cache)
+    segmenter = Segmenter.load(Path(segmenter_dir))  # only when the crops are made: it loads TensorFlow
     rng = np.random.default_rng(seed)
     garments = []
     for item in items:

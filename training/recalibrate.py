@@ -30,33 +30,30 @@ def _config(meta: dict):
 
 def run(model_dir: Path, command: str) -> dict:
     """Recalibrate the model in ``model_dir``; returns its new model.json."""
-    import keras
-
-    import fashion_desktop.core.layers  # noqa: F401 - the shipped model's own layers
     from fashion_desktop.core.atomic import atomic_write_text
-    from fashion_desktop.core.model_config import check_keras_archive
+    from fashion_desktop.core.model_files import ModelError, load_checked_model, read_metadata
     from training import train
-    from training.install import sha256_file
+    from training.install import deferred_interrupt
 
-    meta_path = Path(model_dir) / "model.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    cfg, colour = _config(meta)
-    if not cfg.photos or meta.get("known_threshold") is None:
-        raise DataError(f"{model_dir} was trained without --photos: it has no known threshold to set")
-    weights = Path(model_dir) / meta["file"]
-    if sha256_file(weights) != meta["sha256"]:
-        raise DataError(f"{weights} does not match the sha256 in {meta_path}; not recalibrating a changed model")
-    check_keras_archive(weights.read_bytes())  # vetted as the app vets it before Keras reads it
-    model = keras.saving.load_model(weights, compile=False, safe_mode=True)
+    model_dir = Path(model_dir)
+    try:
+        meta = read_metadata(model_dir)
+        cfg, colour = _config(meta)
+        if not cfg.photos or meta.get("known_threshold") is None:
+            raise DataError(f"{model_dir} was trained without --photos: it has no known threshold to set")
+        model = load_checked_model(model_dir, meta)  # its sha256 matched and the archive vetted, as the app does
+    except ModelError as exc:
+        raise DataError(f"not recalibrating: {exc}") from None
     photos = train.evaluate_photos(model, cfg, colour=colour)
     others = train.evaluate_other_sources(model, cfg, photos["known_threshold"], colour=colour)
     previous = meta["known_threshold"]
     meta["metrics"] = {**meta["metrics"], "real_photos": photos, **others}
     meta["known_threshold"] = photos["known_threshold"]
     meta["recalibrated"] = {"command": command, "previous_threshold": previous}
-    atomic_write_text(meta_path, json.dumps(meta, indent=2) + "\n")
-    if (Path(model_dir) / "report.md").exists():
-        from training.report import markdown
+    with deferred_interrupt():  # model.json and report.md change together or not at all on Ctrl-C
+        atomic_write_text(model_dir / "model.json", json.dumps(meta, indent=2) + "\n")
+        if (model_dir / "report.md").exists():
+            from training.report import markdown
 
-        atomic_write_text(Path(model_dir) / "report.md", markdown(meta))
+            atomic_write_text(model_dir / "report.md", markdown(meta))
     return meta
