@@ -276,9 +276,8 @@ def garment_crops(
     """(n, 1 + variants, 28, 28) model inputs (with ``colour``: (n, 1 + variants, 64, 64, 3) inputs of the
     colour photo model) of the garments of the CCP photos of one part, by their true masks, and each
     garment's allowed Fashion-MNIST classes (() for none of the ten)."""
-    from concurrent.futures import ProcessPoolExecutor
-
     from fashion_desktop.core.prepare import COLOUR_SIDE, PREPROCESSING_VERSION
+    from training.photos import worker_pool
 
     root = Path(root)
     items = find_ccp(root, held_out)
@@ -292,7 +291,7 @@ def garment_crops(
     if cache and cache.exists():
         return _cached(cache)
     jobs = [(item, names, variants, seed * 100_003 + i, colour) for i, item in enumerate(items)]
-    with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+    with worker_pool() as pool:
         per_photo = list(pool.map(_crops_of_one, jobs, chunksize=8))
     garments = [g for photo in per_photo for g in photo]
     return _stacked(garments, cache)

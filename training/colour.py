@@ -25,7 +25,7 @@ from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
 from fashion_desktop.core.degrade import random_blur
 from fashion_desktop.core.prepare import COLOUR_SIDE, PREPROCESSING_VERSION
 from training import train
-from training.train import machine_description, setup
+from training.train import framework_versions, machine_description, setup
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEFAULT_OUT = RESOURCES / "photo_model"
@@ -225,8 +225,6 @@ def evaluate(model, cfg: ColourConfig, test) -> dict:
 # ----------------------------------------------------------------------------- the whole run
 def run(cfg: ColourConfig, out_dir: Path, command: str) -> dict:
     """Train, evaluate and install the colour photo model into ``out_dir``; returns its model.json."""
-    import keras
-    import tensorflow as tf
 
     from training import data
     from training.install import save_outputs, sha256_file
@@ -273,8 +271,7 @@ def run(cfg: ColourConfig, out_dir: Path, command: str) -> dict:
             "data_source": ds.source,
             "real_items": counts,
             "photo_labels_sha256": sha256_file(LABELS_FILE),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
+            **framework_versions(),
         },
         "metrics": metrics,
         "known_threshold": rp["known_threshold"],

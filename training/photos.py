@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -151,6 +152,15 @@ def photo_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def worker_pool() -> ProcessPoolExecutor:
+    """Processes that prepare photos in parallel (at most 4). Started by a fork server, not forked from
+    this process: by now Keras's backend has its threads running (TensorFlow's, or JAX's on an accelerator
+    machine, which warns that a fork may deadlock), and a forked child inherits them mid-flight."""
+    return ProcessPoolExecutor(
+        max_workers=max(1, min(4, os.cpu_count() or 1)), mp_context=multiprocessing.get_context("forkserver")
+    )
+
+
 def _prepare_one(args) -> list[np.ndarray]:
     path, variants, seed, colour = args
     from fashion_desktop.core.images import load_image
@@ -185,7 +195,7 @@ def prepare_photos(
         return np.load(cache)
     jobs = [(p, variants, seed * 100_003 + i, colour) for i, p in enumerate(photos.paths)]
     print(f"preparing {len(jobs)} photos x {1 + variants} versions...", file=sys.stderr, flush=True)
-    with ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+    with worker_pool() as pool:
         out = np.stack([np.stack(v) for v in pool.map(_prepare_one, jobs, chunksize=16)])
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ import numpy as np
 
 from fashion_desktop.core.segment import REGIONS, SIDE, letterbox
 from training.ccp import DEFAULT_CCP, find_ccp, label_names, read_pair, region_table
+from training.train import framework_versions, machine_description, setup
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "resources" / "segmenter"
 BASE_SIDE = 2 * SIDE  # photos are kept at twice the working size, so crops still have detail
@@ -43,16 +44,6 @@ class SegmenterConfig:
     # shirt on a bed. This many of them join each epoch, drawn afresh.
     photos: str | None = None
     photos_per_epoch: int = 800
-
-
-# --- set-up -----------------------------------------------------------------------------------
-
-
-def setup(seed: int) -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    keras.utils.set_random_seed(seed)
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -202,10 +193,12 @@ def build_segmenter(width: int = 16, bottleneck: int = 0):
 
 def confusion(model, photos, regions, sizes) -> np.ndarray:
     """Region confusion matrix (true x predicted pixels) over the held-out photos at working size."""
+    import keras
+
     cm = np.zeros((len(REGIONS), len(REGIONS)), np.int64)
     for photo, truth, (w, h) in zip(photos, regions, sizes):
         square, (nh, nw) = letterbox(photo[:h, :w])
-        pred = np.argmax(model(square[None], training=False).numpy()[0][:nh, :nw], axis=-1)
+        pred = np.argmax(keras.ops.convert_to_numpy(model(square[None], training=False))[0][:nh, :nw], axis=-1)
         true = cv2.resize(truth[:h, :w], (nw, nh), interpolation=cv2.INTER_NEAREST)
         cm += np.bincount(true.ravel() * len(REGIONS) + pred.ravel(), minlength=len(REGIONS) ** 2).reshape(
             len(REGIONS), len(REGIONS)
@@ -279,13 +272,13 @@ def run(cfg: SegmenterConfig, out_dir: Path, command: str) -> dict:
             **asdict(cfg),
             "command": command,
             "duration_s": round(time.time() - t0, 1),
+            "machine": machine_description(),
             "train_photos": len(photos),
             "held_out_photos": len(test_photos),
             "held_out_rule": "CCP photos whose name's sha1 is 0 mod 5 (training/ccp.py is_held_out)",
             "flat_lay_photos": len(flat[0]) if flat is not None else 0,
             "region_weights": [round(float(v), 3) for v in weights],
-            "tensorflow": __import__("tensorflow").__version__,
-            "keras": keras.__version__,
+            **framework_versions(),
         },
         "metrics": {"held_out": figures},
     }

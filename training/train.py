@@ -323,9 +323,6 @@ def model_metadata(
     extra_meta: dict | None = None,
 ) -> dict:
     """model.json as training writes it (save_outputs adds the file's name, size and sha256)."""
-    import keras
-    import tensorflow as tf
-
     from training.photos import LABELS_FILE
 
     return {
@@ -347,8 +344,7 @@ def model_metadata(
             "train_class_counts": np.bincount(train_labels, minlength=NUM_CLASSES).tolist(),
             **({"photo_labels_sha256": sha256_file(LABELS_FILE)} if cfg.photos else {}),
             **({"init_from_sha256": sha256_file(Path(cfg.init_from))} if cfg.init_from else {}),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
+            **framework_versions(),
         },
         "metrics": metrics,
         # Below this score (certainty) a picture is "not a fashion item I know"; null: not calibrated.
@@ -358,8 +354,39 @@ def model_metadata(
     }
 
 
+def accelerators() -> list[str]:
+    """The GPUs Keras's backend trains on (none on this project's CPU machines)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    import tensorflow as tf
+
+    return [d.name for d in tf.config.list_physical_devices("GPU")]
+
+
 def machine_description() -> str:
-    return f"{os.cpu_count()}-core {platform.machine()} CPU, {platform.system()}"
+    cpu = f"{os.cpu_count()}-core {platform.machine()} CPU, {platform.system()}"
+    gpus = accelerators()
+    return f"{', '.join(gpus)} beside a {cpu}" if gpus else cpu
+
+
+def framework_versions() -> dict[str, str]:
+    """Keras's version and its backend's, under the backend's name: TensorFlow's here; JAX's or PyTorch's
+    where a run on an accelerator machine without TensorFlow trained with ``KERAS_BACKEND`` set."""
+    import importlib
+
+    import keras
+
+    backend = keras.backend.backend()
+    return {backend: importlib.import_module(backend).__version__, "keras": keras.__version__}
 
 
 # ----------------------------------------------------------------------------- the whole run

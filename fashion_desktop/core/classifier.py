@@ -16,6 +16,7 @@ from fashion_desktop.core import CLASS_NAMES, NUM_CLASSES
 from fashion_desktop.core.model_files import (
     FIX_HINT,
     ModelError,
+    compiled_call,
     load_checked_model,
     quiet_native_stderr,
     read_metadata,
@@ -111,7 +112,7 @@ class Classifier:
     def __init__(self, model, metadata: dict, model_dir: Path):
         self._model = model
         self.input_shape: tuple[int, ...] = tuple(model.input_shape[1:])
-        self._call = _compiled_call(model, self.input_shape)
+        self._call = compiled_call(model, self.input_shape)
         self.metadata = metadata
         self.model_dir = model_dir
         self.known_threshold = float(metadata.get("known_threshold") or 0.0)
@@ -246,16 +247,3 @@ def _not_probabilities(probs: np.ndarray, tolerance: float = 1e-3) -> str | None
     if abs(worst - 1.0) > tolerance:
         return f"scores that add up to {worst:.4g}, not 1"
     return None
-
-
-def _compiled_call(model, shape: tuple[int, ...]):
-    """``model(x, training=False)`` as one traced graph: eager Keras runs layer by layer in Python
-    (~30 ms for one picture); the graph takes about a millisecond. Batch size stays free, so single
-    pictures and folder batches share one trace. The concrete function is called directly: going
-    through ``tf.function``'s argument matching costs a few tenths of a millisecond a call."""
-    import tensorflow as tf  # already imported by Keras at this point
-
-    spec = tf.TensorSpec((None, *shape), tf.uint8)
-    # autograph=False: nothing to convert, and a frozen app has no source for autograph to read.
-    graph = tf.function(lambda x: model(x, training=False), autograph=False).get_concrete_function(spec)
-    return lambda x: graph(tf.constant(x, tf.uint8)).numpy()

@@ -175,7 +175,7 @@ class Segmenter:
     """A loaded, verified and warmed-up segmenter. Thread-safe: calls are serialised."""
 
     def __init__(self, model, metadata: dict, model_dir: Path):
-        import tensorflow as tf  # already imported by Keras at this point
+        from fashion_desktop.core.model_files import compiled_call
 
         self.metadata = metadata
         self.model_dir = model_dir
@@ -183,9 +183,7 @@ class Segmenter:
         self.class_priors: dict[str, np.ndarray] = read_class_priors(metadata, model_dir / "model.json")
         # How much larger each region truly is than this segmenter finds it, for choosing the main garment.
         self.main_weights: dict[str, float] = read_main_weights(metadata, model_dir / "model.json")
-        spec = tf.TensorSpec((1, SIDE, SIDE, 3), tf.uint8)
-        graph = tf.function(lambda x: model(x, training=False), autograph=False).get_concrete_function(spec)
-        self._call = lambda x: graph(tf.constant(x, tf.uint8)).numpy()
+        self._call = compiled_call(model, (SIDE, SIDE, 3), batch=1)
         self._lock = threading.Lock()
 
     @classmethod

@@ -110,6 +110,12 @@ def test_short_run_writes_a_model_that_loads_and_matches_its_sha256(trained):
         "motion_5",
         "motion_7",
     }
+    import keras
+    import tensorflow as tf
+
+    # Which framework trained it, under the backend's name (a JAX run on an accelerator says "jax").
+    assert on_disk["training"]["tensorflow"] == tf.__version__ and on_disk["training"]["keras"] == keras.__version__
+    assert on_disk["training"]["machine"].endswith("CPU, Linux")
     clf = Classifier.load(out)
     probs = clf.predict(np.zeros((3, 28, 28), np.uint8))
     assert probs.shape == (3, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
