@@ -107,7 +107,9 @@ def count_classes_by_region(segmenter, ccp_root: Path, limit: int | None = None)
         "(CLASS_NAMES order, then none of the ten); the app weighs the classifier's probabilities for a "
         "garment on a person by these counts, add-one smoothed",
         "photos": len(maps),
-        "counts": {r: [round(float(v), 2) for v in row] for r, row in counts.items() if row.sum() > 0},
+        # Every garment region, zeros where none was found (a uniform prior once smoothed): a table the
+        # app reads, even from a segmenter trained too briefly to find any garment.
+        "counts": {r: [round(float(v), 2) for v in row] for r, row in counts.items()},
     }
     weights_field = {
         "what": "a weight per garment region for the area this segmenter finds it at, when the main garment "
@@ -126,7 +128,7 @@ def run(segmenter_dir: Path, ccp_root: Path, command: str, limit: int | None = N
     from fashion_desktop.core.atomic import atomic_write_text
     from fashion_desktop.core.segment import Segmenter
 
-    segmenter = Segmenter.load(segmenter_dir)
+    segmenter = Segmenter.load(segmenter_dir, fitted=False)  # its old counts and weights are rewritten
     class_field, weights_field = count_classes_by_region(segmenter, ccp_root, limit)
     class_field["command"] = weights_field["command"] = command
     meta_path = Path(segmenter_dir) / "model.json"

@@ -187,8 +187,11 @@ class Segmenter:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_dir=None) -> Segmenter:
-        """Load ``model_dir`` (default: the bundled segmenter), checked as the classifier is. Raises ModelError."""
+    def load(cls, model_dir=None, *, fitted: bool = True) -> Segmenter:
+        """Load ``model_dir`` (default: the bundled segmenter), checked as the classifier is. Raises ModelError.
+
+        ``fitted=False`` leaves out what ``python -m training region-prior`` fits from the segmenter's own
+        output (``class_given_region``, ``main_garment_weights``): what it is about to write again."""
         from fashion_desktop.core.model_files import ModelError, load_checked_model, read_metadata
 
         if model_dir is None:
@@ -208,6 +211,8 @@ class Segmenter:
                 f"The segmenter in {model_dir} takes {shape} and gives {out}; Fashion Lens needs "
                 f"({SIDE}, {SIDE}, 3) -> ({SIDE}, {SIDE}, {len(REGIONS)})."
             )
+        if not fitted:
+            meta = {k: v for k, v in meta.items() if k not in ("class_given_region", "main_garment_weights")}
         seg = cls(model, meta, model_dir)
         seg.regions(np.zeros((SIDE, SIDE, 3), np.uint8))  # warm-up: builds the graph once
         return seg

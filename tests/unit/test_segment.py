@@ -288,10 +288,27 @@ def test_region_prior_command_writes_the_counts_and_leaves_the_weights(segmenter
     assert after == before  # the weights' name and sha256 untouched
     assert main_weights["photos"] <= 12 and set(main_weights["weights"]) == set(GARMENT_REGIONS)
     assert field["photos"] == 12 and field["command"].startswith("python -m training region-prior --segmenter-dir")
+    assert set(field["counts"]) == set(GARMENT_REGIONS)  # zeros where it found none: never an empty table
     total = sum(sum(row) for row in field["counts"].values())
     assert total >= 12  # every photo of a person gives a main garment, most of them items too
     assert Segmenter.load(segmenter_copy).class_priors.keys() == field["counts"].keys()
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == field["counts"]
+
+
+@pytest.mark.skipif(not (SHARED / "ccp" / "photos").is_dir(), reason="../shared/ccp is not beside the repository")
+def test_region_prior_writes_again_the_tables_the_app_refused(segmenter_copy):
+    """A model.json whose fitted tables the app refuses (an empty one, as a segmenter trained too briefly
+    to find a garment used to get) is not in the way of the command that writes them again."""
+    from training.__main__ import main
+
+    meta = json.loads((segmenter_copy / "model.json").read_text())
+    meta["class_given_region"]["counts"] = {}
+    (segmenter_copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="no counts"):
+        Segmenter.load(segmenter_copy)
+    args = ["region-prior", "--segmenter-dir", str(segmenter_copy), "--ccp", str(SHARED / "ccp"), "--limit", "6"]
+    assert main(args) == 0
+    assert set(Segmenter.load(segmenter_copy).class_priors) == set(GARMENT_REGIONS)
 
 
 def test_the_segmenter_can_have_more_blocks_at_its_bottom_with_the_same_input_and_output():
