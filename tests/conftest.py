@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,12 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: tens of seconds each (training runs, kill tests); run with --slow or CI")
+    # A shell without job control starts a background command (`bash .ci/run &`, nohup) with SIGINT
+    # ignored, and Python then never turns Ctrl+C into KeyboardInterrupt, here or in the programs the
+    # Ctrl+C tests start: three of them failed so. Take Python's own handler back; the children then
+    # start with the default, as from a terminal.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config, items):
