@@ -22,10 +22,10 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: tens of seconds each (training runs, kill tests); run with --slow or CI")
-    # A shell without job control starts a background command (`bash .ci/run &`, nohup) with SIGINT
-    # ignored, and Python then never turns Ctrl+C into KeyboardInterrupt, here or in the programs the
-    # Ctrl+C tests start: three of them failed so. Take Python's own handler back; the children then
-    # start with the default, as from a terminal.
+    # A shell without job control starts a background command (`bash .ci/run &`, with or without nohup,
+    # which only ignores SIGHUP) with SIGINT ignored, and Python then never turns Ctrl+C into
+    # KeyboardInterrupt, here or in the programs the Ctrl+C tests start: three of them failed so. Take
+    # Python's own handler back; the children then start with the default, as from a terminal.
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
